@@ -1,0 +1,1 @@
+"""promptship's command line: parses, calls ``registry``, prints. No rules live here."""

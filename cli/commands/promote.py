@@ -1,0 +1,99 @@
+"""``promote``: the promotion commit, confirmed by a person or by --yes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from registry.errors import PromptshipError
+from registry.names import parse_version
+
+from ..options import by_option, write_ref_option
+from ..output import done
+from ..session import Session, pass_session
+
+
+@click.command()
+@click.argument("name")
+@click.argument("version")
+@click.option(
+    "--notes", default="", metavar="TEXT", help="Why: recorded in history and as the commit body."
+)
+@click.option(
+    "--yes", "-y", is_flag=True, help="Do not ask for confirmation (required without a terminal)."
+)
+@click.option("--dry-run", is_flag=True, help="Show the exact commit it would make; write nothing.")
+@write_ref_option
+@by_option
+@pass_session
+def promote(
+    session: Session,
+    name: str,
+    version: str,
+    notes: str,
+    yes: bool,
+    dry_run: bool,
+    ref: str | None,
+    by: str | None,
+) -> None:
+    """Promote VERSION of NAME to production, in one commit.
+
+    The commit moves prompts/NAME/production.yaml, makes VERSION published and the previous
+    production version archived, and appends a record to prompts/NAME/history.yaml. To roll back,
+    unarchive an earlier version and promote it."""
+    from registry.diffs import unified_diff
+    from registry.gitstore import utc_now
+    from registry.promotion import plan_promotion
+
+    number = parse_version(version)
+    store = session.store(ref)
+    identity = store.identity(by)
+    base = store.snapshot()
+    plan = plan_promotion(base, name, number, notes=notes, actor=str(identity), now=utc_now())
+    record = plan.record
+    assert record is not None
+    if dry_run:
+        click.echo(
+            f"would commit on {store.branch}"
+            + (f" (parent {base.commit_id[:10]})" if base.commit_id else "")
+        )
+        click.echo(f"Author: {identity}\n")
+        click.echo(
+            "".join(f"    {line}\n" if line else "\n" for line in plan.message().splitlines())
+        )
+        click.echo(unified_diff(base, plan), nl=False)
+        click.echo("\n(dry run: nothing was written)", err=True)
+        return
+    if not yes:
+        _confirm(name, record.previous_version, number, notes, str(identity), store.branch)
+    result = store.write(
+        lambda snap, now: plan_promotion(
+            snap, name, number, notes=notes, actor=str(identity), now=now
+        ),
+        identity=identity,
+        base=base,
+    )
+    was = f" (was v{record.previous_version})" if record.previous_version else ""
+    done(f"promoted {name} v{number} to production{was}", result.commit)
+
+
+def _confirm(
+    name: str, previous: int | None, number: int, notes: str, who: str, branch: str
+) -> None:
+    if not sys.stdin.isatty():
+        raise PromptshipError(
+            "promote changes what production serves; no terminal to confirm on",
+            hint="pass --yes to promote without confirmation (in scripts and CI)",
+        )
+    click.echo(f"Promote {name} to production on {branch}:")
+    if previous is not None:
+        click.echo(f"  from:  v{previous} (published -> archived)")
+    click.echo(f"  to:    v{number} (draft -> published)")
+    click.echo(f"  notes: {notes or '(none)'}")
+    click.echo(f"  by:    {who}")
+    if not click.confirm("Proceed?", default=False):
+        raise PromptshipError("promotion cancelled; nothing was written")
+
+
+COMMANDS = [promote]

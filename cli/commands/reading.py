@@ -1,0 +1,244 @@
+"""Commands that read: list, versions, show, render."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import click
+
+from ..inputs import parse_variables
+from ..options import json_option, read_ref_option
+from ..output import echo_json, echo_table
+from ..session import Session, pass_session
+
+if TYPE_CHECKING:
+    from registry.model import Version
+
+
+@click.command("list")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Only prompts with this tag (all given must match).",
+)
+@click.option(
+    "--search", metavar="TEXT", help="Only prompts whose name or description contains TEXT."
+)
+@click.option(
+    "--production/--no-production",
+    "production",
+    default=None,
+    help="Only prompts with (or without) a production version.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["name", "created", "changed"]),
+    default="name",
+    show_default=True,
+    help="Order: by name, by creation (oldest first), or by last change (newest first).",
+)
+@read_ref_option
+@json_option
+@pass_session
+def list_(
+    session: Session,
+    tags: tuple[str, ...],
+    search: str | None,
+    production: bool | None,
+    sort: Literal["name", "created", "changed"],
+    ref: str | None,
+    as_json: bool,
+) -> None:
+    """List prompts with their latest and production versions."""
+    from registry.catalog import list_prompts
+
+    rows = list_prompts(
+        session.snapshot(ref), tags=tags, search=search, production=production, sort=sort
+    )
+    if as_json:
+        echo_json(
+            [
+                {
+                    "name": r.name,
+                    "description": r.description,
+                    "tags": list(r.tags),
+                    "latest_version": r.latest,
+                    "production_version": r.production,
+                    **(
+                        {"created_at": r.created_at, "changed_at": r.changed_at}
+                        if sort != "name"
+                        else {}
+                    ),
+                }
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        click.echo(
+            "no prompts" + (" match" if tags or search or production is not None else " yet"),
+            err=True,
+        )
+        return
+    echo_table(
+        ["NAME", "LATEST", "PRODUCTION", "TAGS", "DESCRIPTION"],
+        [
+            (
+                r.name,
+                f"v{r.latest}" if r.latest else "-",
+                f"v{r.production}" if r.production else "-",
+                ",".join(r.tags),
+                r.description.splitlines()[0] if r.description else "",
+            )
+            for r in rows
+        ],
+    )
+
+
+@click.command()
+@click.argument("name")
+@click.option("--include-archived", is_flag=True, help="List archived versions too.")
+@read_ref_option
+@json_option
+@pass_session
+def versions(
+    session: Session, name: str, include_archived: bool, ref: str | None, as_json: bool
+) -> None:
+    """List the versions of prompt NAME."""
+    from registry.catalog import load_info, load_pointer, load_version, version_numbers
+
+    snap = session.snapshot(ref)
+    load_info(snap, name)
+    pointer = load_pointer(snap, name)
+    shown = [
+        v
+        for v in (load_version(snap, name, n) for n in version_numbers(snap, name))
+        if include_archived or v.status != "archived"
+    ]
+    if as_json:
+        echo_json(
+            [
+                {
+                    "version": v.version,
+                    "status": v.status,
+                    "created_at": v.created_at,
+                    "created_by": v.created_by,
+                }
+                for v in shown
+            ]
+        )
+        return
+    echo_table(
+        ["VERSION", "STATUS", "CREATED", "BY"],
+        [
+            (
+                f"v{v.version}",
+                v.status + (" (production)" if pointer and pointer.version == v.version else ""),
+                v.created_at,
+                v.created_by,
+            )
+            for v in shown
+        ],
+    )
+
+
+def _version_json(
+    version: Version, variables: tuple[str, ...], is_production: bool
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "prompt": version.prompt,
+        "version": version.version,
+        "status": version.status,
+        "type": version.type,
+    }
+    if version.type == "text":
+        data["content"] = version.content
+    else:
+        data["messages"] = [{"role": m.role, "content": m.content} for m in version.messages or ()]
+    data.update(
+        variables=list(variables),
+        metadata=dict(version.metadata),
+        is_production=is_production,
+        digest=version.digest,
+        created_at=version.created_at,
+        created_by=version.created_by,
+    )
+    return data
+
+
+@click.command()
+@click.argument("selector", metavar="NAME[@VERSION|@production|@latest]")
+@read_ref_option
+@json_option
+@pass_session
+def show(session: Session, selector: str, ref: str | None, as_json: bool) -> None:
+    """Show one version of a prompt: production by default, @latest, or @N."""
+    from registry.catalog import load_pointer, resolve
+    from registry.names import parse_selector
+    from registry.templates import version_variables
+
+    chosen = parse_selector(selector)
+    snap = session.snapshot(ref)
+    version = resolve(snap, chosen)
+    pointer = load_pointer(snap, chosen.prompt)
+    is_production = pointer is not None and pointer.version == version.version
+    variables = version_variables(version)
+    if as_json:
+        echo_json(_version_json(version, variables, is_production))
+        return
+    state = version.status + (", production" if is_production else "")
+    click.echo(f"{version.prompt} v{version.version} ({state})")
+    click.echo(f"type:      {version.type}")
+    click.echo(f"created:   {version.created_at} by {version.created_by}")
+    click.echo(f"variables: {', '.join(variables) or '(none)'}")
+    for key, value in version.metadata.items():
+        click.echo(f"{key + ':':<10} {value}")
+    click.echo("")
+    if version.type == "text":
+        click.echo(version.content, nl=not (version.content or "").endswith("\n"))
+    else:
+        for message in version.messages or ():
+            click.echo(f"[{message.role}]")
+            click.echo(message.content, nl=not message.content.endswith("\n"))
+
+
+@click.command()
+@click.argument("selector", metavar="NAME[@VERSION|@production|@latest]")
+@click.option(
+    "--var", "pairs", multiple=True, metavar="KEY=VALUE", help="A variable's value. Repeatable."
+)
+@click.option(
+    "--vars-file", metavar="FILE", help="Variables from a YAML or JSON mapping; --var overrides."
+)
+@read_ref_option
+@json_option
+@pass_session
+def render(
+    session: Session,
+    selector: str,
+    pairs: tuple[str, ...],
+    vars_file: str | None,
+    ref: str | None,
+    as_json: bool,
+) -> None:
+    """Fill in a version's variables and print the result."""
+    from registry.catalog import resolve
+    from registry.names import parse_selector
+    from registry.templates import render_version
+
+    chosen = parse_selector(selector)
+    values = parse_variables(pairs, vars_file)
+    rendered = render_version(resolve(session.snapshot(ref), chosen), values)
+    if as_json:
+        echo_json(rendered.to_json())
+    elif rendered.content is not None:
+        click.echo(rendered.content, nl=not rendered.content.endswith("\n"))
+    else:
+        for message in rendered.messages or ():
+            click.echo(f"[{message['role']}]")
+            click.echo(message["content"], nl=not message["content"].endswith("\n"))
+
+
+COMMANDS = [list_, versions, show, render]

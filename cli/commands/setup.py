@@ -1,0 +1,154 @@
+"""Getting started: ``init`` a registry repository, or watch the whole flow in ``demo``."""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+from pathlib import Path
+
+import click
+
+from ..options import by_option, write_ref_option
+from ..output import done
+from ..session import Session, pass_session
+
+
+@click.command()
+@click.option(
+    "--force", is_flag=True, help="Replace files promptship would add that already exist."
+)
+@write_ref_option
+@by_option
+@pass_session
+def init(session: Session, force: bool, ref: str | None, by: str | None) -> None:
+    """Add the registry check workflow, .gitattributes and a CODEOWNERS suggestion, in one commit.
+
+    prompts/ appears with the first 'promptship create'."""
+    from registry.scaffold import SCAFFOLD, scaffold_changes
+
+    result = session.commit(
+        lambda snap, actor, now: scaffold_changes(snap, force=force), ref=ref, by=by
+    )
+    done("added " + ", ".join(SCAFFOLD), result.commit)
+    click.echo(
+        "Next: review .github/CODEOWNERS, push, and create a prompt with 'promptship create NAME'."
+    )
+
+
+_WELCOME_V1 = (
+    "Hi {{ first_name }}, welcome to {{ product }}! Reply to this email if you need a hand."
+)
+_WELCOME_V2 = (
+    "Hi {{ first_name }},\n\nWelcome to {{ product }}. Your workspace is ready; the quick-start "
+    "guide takes five minutes.\n\nReply to this email if you need a hand."
+)
+_GRACE = "Grace Example <grace@example.com>"
+
+
+def _steps(repo: str) -> list[tuple[str, list[str]]]:
+    ada = "Ada Example <ada@example.com>"
+    return [
+        ("The example registry: prompts with their latest and production versions", ["list"]),
+        (
+            "Create a prompt; version 1 is a draft",
+            [
+                "create",
+                "welcome-email",
+                "--content",
+                _WELCOME_V1,
+                "--description",
+                "First email after sign-up",
+                "--tag",
+                "onboarding",
+                "--meta",
+                "model=gpt-4o-mini",
+                "--by",
+                ada,
+            ],
+        ),
+        (
+            "Render it with real values (variables are found in the template)",
+            ["render", "welcome-email@1", "--var", "first_name=Lin", "--var", "product=Acme Notes"],
+        ),
+        (
+            "Promote v1 to production: one commit moves the pointer and appends to history",
+            ["promote", "welcome-email", "1", "--notes", "First version", "--yes", "--by", ada],
+        ),
+        (
+            "Write v2 as a changed copy of v1",
+            [
+                "new-version",
+                "welcome-email",
+                "--from",
+                "1",
+                "--content",
+                _WELCOME_V2,
+                "--by",
+                _GRACE,
+            ],
+        ),
+        (
+            "Promote v2; v1 becomes archived in the same commit",
+            [
+                "promote",
+                "welcome-email",
+                "2",
+                "--notes",
+                "Longer, friendlier welcome",
+                "--yes",
+                "--by",
+                _GRACE,
+            ],
+        ),
+        ("Roll back: unarchive v1...", ["unarchive", "welcome-email", "1", "--by", ada]),
+        (
+            "...and promote it again; history stays one linear chain",
+            [
+                "promote",
+                "welcome-email",
+                "1",
+                "--notes",
+                "Roll back: v2 lowered replies",
+                "--yes",
+                "--by",
+                ada,
+            ],
+        ),
+        ("Who promoted what, when and why", ["history", "welcome-email"]),
+        ("Every version and its status", ["versions", "welcome-email", "--include-archived"]),
+        ("The production version, as applications read it", ["show", "welcome-email"]),
+        ("The rules of the format, checked as CI checks them", ["check"]),
+    ]
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+def demo(directory: Path | None) -> None:
+    """Build a repository from the example registry in DIRECTORY (default: a new temporary
+    folder) and walk the whole flow on it: create, render, promote, roll back, history, check."""
+    from registry.demo import create_demo_repository
+
+    from ..main import main as run_command
+
+    target = (
+        directory if directory is not None else Path(tempfile.mkdtemp(prefix="promptship-demo-"))
+    )
+    create_demo_repository(target)
+    click.secho(f"A new registry repository, seeded with the example prompts: {target}", bold=True)
+    for number, (title, args) in enumerate(_steps(str(target)), start=1):
+        click.echo("")
+        click.secho(f"{number}. {title}", bold=True)
+        click.echo("$ promptship " + " ".join(shlex.quote(a) for a in args))
+        status = run_command(["--repo", str(target), *args])
+        if status != 0:
+            raise click.ClickException(f"the demo stopped: step {number} failed")
+    click.echo("")
+    click.secho("Done. Look around:", bold=True)
+    click.echo(f"  cd {shlex.quote(str(target))}")
+    click.echo(
+        "  git log --stat      # every change is one commit; promotions carry Prompt:/Version: trailers"
+    )
+    click.echo("  promptship --help")
+
+
+COMMANDS = [init, demo]

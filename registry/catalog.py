@@ -1,0 +1,177 @@
+"""Reading a registry from a snapshot: prompts, their versions, pointers and histories."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import NoProductionVersion, PromptNotFound, VersionNotFound
+from .history import HistoryRecord, parse_history
+from .model import Pointer, PromptInfo, Version, parse_pointer, parse_prompt_info, parse_version
+from .names import (
+    PROMPTS_DIR,
+    Selector,
+    check_name,
+    history_path,
+    is_valid_name,
+    pointer_path,
+    prompt_file,
+    version_path,
+    versions_dir,
+)
+from .snapshot import Snapshot
+
+__all__ = [
+    "PromptSummary",
+    "SortKey",
+    "all_history",
+    "list_prompts",
+    "load_history",
+    "load_info",
+    "load_pointer",
+    "load_version",
+    "next_version_number",
+    "prompt_names",
+    "resolve",
+    "version_numbers",
+]
+
+_VERSION_FILE = re.compile(r"([1-9][0-9]*)\.yaml\Z")
+
+SortKey = Literal["name", "created", "changed"]
+
+
+def prompt_names(snapshot: Snapshot) -> list[str]:
+    """Names of the prompt folders, sorted; folders with invalid names are left to the check."""
+    entries = snapshot.list_dir(PROMPTS_DIR) or ()
+    return sorted(e.name for e in entries if e.kind == "dir" and is_valid_name(e.name))
+
+
+def load_info(snapshot: Snapshot, name: str) -> PromptInfo:
+    check_name(name)
+    path = prompt_file(name)
+    data = snapshot.read(path)
+    if data is None:
+        raise PromptNotFound(name)
+    return parse_prompt_info(data, path=path, prompt=name)
+
+
+def version_numbers(snapshot: Snapshot, name: str) -> list[int]:
+    entries = snapshot.list_dir(versions_dir(name)) or ()
+    found = (_VERSION_FILE.match(e.name) for e in entries if e.kind == "file")
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def load_version(snapshot: Snapshot, name: str, number: int) -> Version:
+    path = version_path(name, number)
+    data = snapshot.read(path)
+    if data is None:
+        load_info(snapshot, name)
+        raise VersionNotFound(name, number)
+    return parse_version(data, path=path, prompt=name, number=number)
+
+
+def load_pointer(snapshot: Snapshot, name: str) -> Pointer | None:
+    path = pointer_path(name)
+    data = snapshot.read(path)
+    return None if data is None else parse_pointer(data, path=path, prompt=name)
+
+
+def load_history(snapshot: Snapshot, name: str) -> list[HistoryRecord]:
+    path = history_path(name)
+    data = snapshot.read(path)
+    return [] if data is None else parse_history(data, path=path, prompt=name)
+
+
+def all_history(snapshot: Snapshot, name: str | None = None) -> list[HistoryRecord]:
+    """The records of one prompt (which must exist), or of every prompt."""
+    if name is not None:
+        load_info(snapshot, name)
+    names = [name] if name is not None else prompt_names(snapshot)
+    return [record for n in names for record in load_history(snapshot, n)]
+
+
+def next_version_number(snapshot: Snapshot, name: str) -> int:
+    """One past every number ever used: existing files and any version history names."""
+    used = [*version_numbers(snapshot, name), *(r.version for r in load_history(snapshot, name))]
+    return max(used, default=0) + 1
+
+
+def resolve(snapshot: Snapshot, selector: Selector) -> Version:
+    """The version a selector names: a number, ``latest`` or (by default) ``production``."""
+    name = selector.prompt
+    if selector.version is not None:
+        return load_version(snapshot, name, selector.version)
+    if selector.label == "latest":
+        numbers = version_numbers(snapshot, name)
+        if not numbers:
+            load_info(snapshot, name)
+            raise VersionNotFound(name, 1)
+        return load_version(snapshot, name, numbers[-1])
+    pointer = load_pointer(snapshot, name)
+    if pointer is None:
+        load_info(snapshot, name)
+        raise NoProductionVersion(name)
+    return load_version(snapshot, name, pointer.version)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PromptSummary:
+    """A row of ``list``: a prompt, its latest and production versions and when it changed."""
+
+    name: str
+    description: str
+    tags: tuple[str, ...]
+    latest: int | None
+    production: int | None
+    created_at: str | None
+    changed_at: str | None
+
+
+def list_prompts(
+    snapshot: Snapshot,
+    *,
+    tags: Sequence[str] = (),
+    search: str | None = None,
+    production: bool | None = None,
+    sort: SortKey = "name",
+) -> list[PromptSummary]:
+    """Prompts having every tag in ``tags``, matching ``search`` in name or description, and
+    with (``True``) or without (``False``) a production version."""
+    needle = search.casefold() if search else None
+    rows = []
+    for name in prompt_names(snapshot):
+        info = load_info(snapshot, name)
+        if not set(tags) <= set(info.tags):
+            continue
+        if needle and needle not in name.casefold() and needle not in info.description.casefold():
+            continue
+        pointer = load_pointer(snapshot, name)
+        if production is not None and (pointer is not None) != production:
+            continue
+        numbers = version_numbers(snapshot, name)
+        created = changed = None
+        if sort != "name" and numbers:
+            created = load_version(snapshot, name, numbers[0]).created_at
+            changed = max(
+                load_version(snapshot, name, numbers[-1]).created_at,
+                pointer.promoted_at if pointer else "",
+            )
+        rows.append(
+            PromptSummary(
+                name=name,
+                description=info.description,
+                tags=info.tags,
+                latest=numbers[-1] if numbers else None,
+                production=pointer.version if pointer else None,
+                created_at=created,
+                changed_at=changed,
+            )
+        )
+    if sort == "created":
+        rows.sort(key=lambda r: (r.created_at or "", r.name))
+    elif sort == "changed":
+        rows.sort(key=lambda r: (r.changed_at or "", r.name), reverse=True)
+    return rows

@@ -1,0 +1,61 @@
+"""A scratch repository seeded with the example registry, for ``promptship demo``."""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+import pygit2
+
+from .errors import PromptshipError
+from .gitstore import GitStore
+from .identity import Identity
+from .names import PROMPTS_DIR
+from .snapshot import ChangeSet
+
+__all__ = ["DEMO_IDENTITY", "create_demo_repository", "example_files"]
+
+DEMO_IDENTITY = Identity(name="Ada Example", email="ada@example.com")
+
+
+def example_files() -> dict[str, bytes]:
+    """The example registry shipped with promptship: ``prompts/...`` path -> bytes."""
+    root = resources.files("registry.examples")
+    files: dict[str, bytes] = {}
+
+    def walk(node: Traversable, prefix: str) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                walk(child, f"{prefix}/{child.name}")
+            elif child.name.endswith(".yaml"):
+                files[f"{prefix}/{child.name}"] = child.read_bytes()
+
+    walk(root, PROMPTS_DIR)
+    return files
+
+
+def create_demo_repository(directory: Path) -> GitStore:
+    """A new git repository in ``directory`` (which must be empty) whose first commit holds the
+    example registry; its local git identity is the demo's, so commands work there as they are."""
+    if directory.exists() and any(directory.iterdir()):
+        raise PromptshipError(
+            f"{directory} is not empty",
+            hint="give a new or empty folder, or none for a temporary one",
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    repo = pygit2.init_repository(str(directory), initial_head="main")
+    repo.config["user.name"] = DEMO_IDENTITY.name
+    repo.config["user.email"] = DEMO_IDENTITY.email
+    store = GitStore(repo)
+    files = example_files()
+    store.write(
+        lambda snap, now: ChangeSet(
+            prompt=None,
+            writes=dict(files),
+            subject="import: the example registry",
+            body="Prompts, versions and promotion histories copied from promptship's examples.",
+        ),
+        identity=DEMO_IDENTITY,
+    )
+    return store

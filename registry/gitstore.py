@@ -1,0 +1,400 @@
+"""The storage layer: registry snapshots read from git, change sets written as one commit.
+
+A commit is built in the object database from the branch tip's tree, touching only the written
+paths, and the branch moves by compare-and-swap on the tip that was read. A lost race is rebuilt on
+the new tip, unless the other writer changed the same production pointer (``Superseded``) or the
+same files (``ConcurrentChange``): then the decision was taken on a state that no longer holds.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import FileMode, ObjectType
+
+from .catalog import all_history
+from .errors import ConcurrentChange, RepositoryError, Superseded
+from .history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
+from .identity import Identity, resolve_identity
+from .model import parse_pointer
+from .names import PROMPTS_DIR
+from .snapshot import ChangeSet, Entry, EntryKind, Snapshot
+from .worktree import locked, refuse_dirty, sync_paths
+
+__all__ = [
+    "CommitResult",
+    "GitSnapshot",
+    "GitStore",
+    "Operation",
+    "build_tree",
+    "commit_ranks",
+    "query_history",
+    "utc_now",
+]
+
+Operation = Callable[[Snapshot, str], ChangeSet]
+"""Builds a change set from a snapshot and the time to record (UTC, ISO 8601 with Z)."""
+
+MAX_ATTEMPTS = 12
+_TREE_CACHE_LIMIT = 64 << 20
+
+_KINDS: dict[int, EntryKind] = {
+    FileMode.BLOB: "file",
+    FileMode.BLOB_EXECUTABLE: "file",
+    FileMode.TREE: "dir",
+    FileMode.LINK: "symlink",
+}
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class GitSnapshot:
+    """The files of one commit's tree (or of an empty registry, for an unborn branch)."""
+
+    def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None) -> None:
+        self.repo = repo
+        self.commit = commit
+        self.tree: pygit2.Tree | None = commit.tree if commit is not None else None
+
+    @property
+    def commit_id(self) -> str | None:
+        return str(self.commit.id) if self.commit is not None else None
+
+    def _lookup(self, path: str) -> pygit2.Object | None:
+        if self.tree is None or not path:
+            return self.tree
+        try:
+            return self.tree[path]
+        except KeyError:
+            return None
+
+    def read(self, path: str) -> bytes | None:
+        obj = self._lookup(path)
+        if isinstance(obj, pygit2.Blob) and obj.filemode != FileMode.LINK:
+            return bytes(obj.data)
+        return None
+
+    def list_dir(self, path: str) -> tuple[Entry, ...] | None:
+        obj = self._lookup(path)
+        if not isinstance(obj, pygit2.Tree):
+            return None
+        return tuple(Entry(e.name or "", _KINDS.get(e.filemode, "other")) for e in obj)
+
+    def object_id(self, path: str) -> str | None:
+        """The id of the blob or tree at ``path``: equal ids mean equal contents."""
+        obj = self._lookup(path)
+        return str(obj.id) if obj is not None else None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommitResult:
+    commit: str
+    parent: str | None
+    changes: ChangeSet
+    attempts: int
+
+
+class GitStore:
+    """A repository and the branch promptship reads and writes."""
+
+    def __init__(self, repo: pygit2.Repository, ref: str | None = None) -> None:
+        self.repo = repo
+        self.ref = _check_branch_ref(ref) if ref is not None else None
+
+    @property
+    def branch(self) -> str:
+        """The branch written to: ``ref``, else the one checked out."""
+        return self.ref if self.ref is not None else _head_branch(self.repo)
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str] | None = None, *, ref: str | None = None
+    ) -> GitStore:
+        """The repository around ``path`` (default: the current folder) and its checked-out
+        branch, or ``ref`` (``refs/heads/<branch>``)."""
+        start = os.fspath(path) if path is not None else os.getcwd()
+        found = pygit2.discover_repository(start)
+        if found is None:
+            raise RepositoryError(
+                f"not inside a git repository: {start}",
+                hint="run it inside your registry's clone, pass --repo PATH, or 'git init' one",
+            )
+        try:
+            repo = pygit2.Repository(found)
+        except pygit2.GitError as exc:
+            raise RepositoryError(f"cannot open the git repository at {found}: {exc}") from None
+        pygit2.settings.cache_object_limit(ObjectType.TREE, _TREE_CACHE_LIMIT)
+        return cls(repo, ref)
+
+    @property
+    def checked_out(self) -> bool:
+        """Whether the branch is the one in this clone's work tree (so its files must follow)."""
+        if self.repo.is_bare:
+            return False
+        try:
+            head = self.repo.lookup_reference("HEAD")
+        except (KeyError, pygit2.GitError):
+            return False
+        if head.type != pygit2.enums.ReferenceType.SYMBOLIC:
+            return False
+        return self.ref is None or head.target == self.ref
+
+    @property
+    def workdir(self) -> Path | None:
+        return None if self.repo.is_bare else Path(self.repo.workdir)
+
+    def identity(self, by: str | None = None) -> Identity:
+        def config(key: str) -> str | None:
+            try:
+                return str(self.repo.config[key])
+            except (KeyError, pygit2.GitError):
+                return None
+
+        return resolve_identity(by, os.environ, config)
+
+    def _tip(self) -> tuple[pygit2.Reference | None, pygit2.Commit | None]:
+        try:
+            ref = self.repo.lookup_reference(self.branch)
+        except KeyError:
+            return None, None
+        commit = self.repo.get(ref.target)
+        if not isinstance(commit, pygit2.Commit):
+            raise RepositoryError(f"{self.branch} does not point to a commit")
+        return ref, commit
+
+    def snapshot(self) -> GitSnapshot:
+        """The files of ``ref``'s tip, else of HEAD (a detached HEAD too; none while unborn)."""
+        if self.ref is not None:
+            return GitSnapshot(self.repo, self._tip()[1])
+        try:
+            head = self.repo.head.peel(pygit2.Commit)
+        except (pygit2.GitError, KeyError):
+            return GitSnapshot(self.repo, None)
+        return GitSnapshot(self.repo, head)
+
+    def snapshot_at(self, rev: str) -> GitSnapshot:
+        """The files of any revision: a commit id, branch, tag, ``origin/main``, ``HEAD~2``..."""
+        try:
+            commit = self.repo.revparse_single(rev).peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise RepositoryError(
+                f"no commit {rev!r} in this repository",
+                hint="name a branch, tag or commit; in a shallow clone, fetch it first "
+                "(git fetch --unshallow, or git fetch origin <ref>)",
+            ) from None
+        return GitSnapshot(self.repo, commit)
+
+    def write(
+        self,
+        operation: Operation,
+        *,
+        identity: Identity,
+        base: GitSnapshot | None = None,
+        clock: Callable[[], str] = utc_now,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> CommitResult:
+        """Run ``operation`` on the tip and commit its change set, retrying lost races.
+
+        ``base`` is the snapshot a person decided on (say, before confirming a promotion); by
+        default, the tip read on the first attempt."""
+        guard: AbstractContextManager[None] = (
+            locked(self.repo) if self.checked_out else nullcontext()
+        )
+        with guard:
+            if self.checked_out and self.repo.state() != pygit2.enums.RepositoryState.NONE:
+                raise RepositoryError(
+                    "a merge, rebase or similar is in progress in this clone",
+                    hint="finish it or abort it first",
+                )
+            decided = base
+            touched = set(operation(base, clock()).writes) if base is not None else set()
+            for attempt in range(1, max_attempts + 1):
+                ref, commit = self._tip()
+                current = GitSnapshot(self.repo, commit)
+                now = clock()
+                if decided is not None:
+                    _refuse_superseded(decided, current, touched)
+                changes = operation(current, now)
+                touched |= set(changes.writes)
+                if decided is not None:
+                    _refuse_overlap(decided, current, touched)
+                decided = decided or current
+                if self.checked_out:
+                    refuse_dirty(self.repo, current.tree, changes.writes)
+                new = self._commit(commit, changes, identity, now)
+                if self._move(ref, new, changes.subject):
+                    if self.checked_out:
+                        _, tip = self._tip()
+                        assert tip is not None
+                        sync_paths(self.repo, tip.tree, changes.writes)
+                    return CommitResult(
+                        commit=str(new),
+                        parent=str(commit.id) if commit is not None else None,
+                        changes=changes,
+                        attempts=attempt,
+                    )
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+        raise RepositoryError(
+            f"{self.branch} kept moving: gave up after {max_attempts} attempts",
+            hint="many writers are busy on this branch; run the command again",
+        )
+
+    def _commit(
+        self, parent: pygit2.Commit | None, changes: ChangeSet, identity: Identity, now: str
+    ) -> pygit2.Oid:
+        tree = build_tree(self.repo, parent.tree if parent is not None else None, changes.writes)
+        stamp = int(
+            datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+        )
+        signature = pygit2.Signature(identity.name, identity.email, stamp, 0)
+        parents = [parent.id] if parent is not None else []
+        return self.repo.create_commit(None, signature, signature, changes.message(), tree, parents)
+
+    def _move(self, ref: pygit2.Reference | None, new: pygit2.Oid, subject: str) -> bool:
+        """Compare-and-swap the branch from the tip that was read to ``new``."""
+        try:
+            if ref is None:
+                self.repo.create_reference_direct(
+                    self.branch, new, False, message=f"promptship: {subject}"
+                )
+            else:
+                ref.set_target(new, f"promptship: {subject}")
+        except (pygit2.AlreadyExistsError, pygit2.GitError, OSError):
+            return False
+        return True
+
+
+def commit_ranks(
+    tip: pygit2.Commit | None, wanted: Mapping[str, set[int]]
+) -> dict[tuple[str, int], int]:
+    """For history records ``prompt -> {index}``, a rank (lower is older) from the first-parent
+    commit that appended each, walking back from ``tip``: equal timestamps then sort in commit
+    order."""
+    pending = {(p, i) for p, indices in wanted.items() for i in indices}
+    found: dict[tuple[str, int], int] = {}
+    step = 0
+    commit = tip
+    while commit is not None and pending:
+        parent = commit.parents[0] if commit.parents else None
+        for prompt in {p for p, _ in pending}:
+            after = _line_count(commit, prompt)
+            before = _line_count(parent, prompt) if parent is not None else 0
+            for index in range(before, after):
+                if (prompt, index) in pending:
+                    pending.discard((prompt, index))
+                    found[(prompt, index)] = -step
+        commit, step = parent, step + 1
+    return found
+
+
+def query_history(
+    snapshot: GitSnapshot,
+    name: str | None = None,
+    *,
+    user: str | None = None,
+    since: TimeBound | None = None,
+    until: TimeBound | None = None,
+    newest_first: bool = True,
+) -> list[HistoryRecord]:
+    """Promotion records of one prompt or all, filtered and in time order; equal times keep file
+    order within a prompt and commit order across prompts."""
+    records = select_records(all_history(snapshot, name), user=user, since=since, until=until)
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for record in tied_across_prompts(records):
+        wanted[record.prompt].add(record.index)
+    ranks = commit_ranks(snapshot.commit, wanted) if wanted else {}
+    return sort_records(records, newest_first=newest_first, commit_rank=ranks)
+
+
+def _line_count(commit: pygit2.Commit, prompt: str) -> int:
+    try:
+        blob = commit.tree[f"{PROMPTS_DIR}/{prompt}/history.yaml"]
+    except KeyError:
+        return 0
+    return blob.read_raw().count(b"\n") if isinstance(blob, pygit2.Blob) else 0
+
+
+def _check_branch_ref(ref: str) -> str:
+    if not ref.startswith("refs/heads/") or not pygit2.reference_is_valid_name(ref):
+        raise RepositoryError(
+            f"{ref!r} is not a branch reference", hint="write it as refs/heads/<branch>"
+        )
+    return ref
+
+
+def _head_branch(repo: pygit2.Repository) -> str:
+    try:
+        head = repo.lookup_reference("HEAD")
+    except KeyError:
+        raise RepositoryError("the repository has no HEAD") from None
+    if head.type != pygit2.enums.ReferenceType.SYMBOLIC:
+        raise RepositoryError(
+            "HEAD is detached; promptship commits to a branch",
+            hint="check out a branch (git switch main), or pass --ref refs/heads/<branch>",
+        )
+    return str(head.target)
+
+
+def build_tree(
+    repo: pygit2.Repository, base: pygit2.Tree | None, writes: Mapping[str, bytes | None]
+) -> pygit2.Oid:
+    """A tree that is ``base`` with ``writes`` applied, rebuilding only the touched folders."""
+    return _build(repo, base, writes) or repo.TreeBuilder().write()
+
+
+def _build(
+    repo: pygit2.Repository, base: pygit2.Tree | None, writes: Mapping[str, bytes | None]
+) -> pygit2.Oid | None:
+    builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+    below: dict[str, dict[str, bytes | None]] = defaultdict(dict)
+    for path, data in writes.items():
+        head, sep, rest = path.partition("/")
+        if sep:
+            below[head][rest] = data
+        elif data is None:
+            if builder.get(head) is not None:
+                builder.remove(head)
+        else:
+            builder.insert(head, repo.create_blob(data), FileMode.BLOB)
+    for head, sub in below.items():
+        existing = base[head] if base is not None and head in base else None
+        subtree = existing if isinstance(existing, pygit2.Tree) else None
+        oid = _build(repo, subtree, sub)
+        if oid is None:
+            if builder.get(head) is not None:
+                builder.remove(head)
+        else:
+            builder.insert(head, oid, FileMode.TREE)
+    return builder.write() if len(builder) else None
+
+
+def _refuse_superseded(decided: GitSnapshot, current: GitSnapshot, touched: Iterable[str]) -> None:
+    """A lost race over a production pointer this operation writes is not retried."""
+    for path in sorted(touched):
+        if not path.endswith("/production.yaml"):
+            continue
+        if decided.object_id(path) == current.object_id(path):
+            continue
+        prompt = path.split("/")[-2]
+        data = current.read(path)
+        if data is None:
+            raise Superseded(prompt, None, "", "")
+        pointer = parse_pointer(data, path=path, prompt=prompt)
+        raise Superseded(prompt, pointer.version, pointer.promoted_by, pointer.promoted_at)
+
+
+def _refuse_overlap(decided: GitSnapshot, current: GitSnapshot, touched: Iterable[str]) -> None:
+    changed = sorted(p for p in touched if decided.object_id(p) != current.object_id(p))
+    if changed:
+        raise ConcurrentChange(changed)

@@ -1,0 +1,216 @@
+"""Promotion records: the ``history.yaml`` line format, appending, and querying across prompts.
+
+Each record is one line, ``- {json object}``, so the file is a YAML list that any YAML reader reads,
+appending a record adds exactly one line, and promptship reads it with ``json.loads`` per line
+(a YAML parse of a long history takes seconds).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+from typing import Any
+
+from .errors import InputError, InvalidRegistry, Problem
+from .model import is_timestamp, parse_identity
+from .yamlsafe import MAX_HISTORY_BYTES
+
+__all__ = [
+    "HistoryRecord",
+    "TimeBound",
+    "append_record",
+    "parse_history",
+    "parse_time_bound",
+    "record_line",
+    "select_records",
+    "sort_records",
+    "tied_across_prompts",
+]
+
+_KNOWN = ("version", "previous_version", "promoted_by", "promoted_at", "notes")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryRecord:
+    """One promotion. ``index`` is its place in its prompt's file (0 = oldest)."""
+
+    prompt: str
+    version: int
+    previous_version: int | None
+    promoted_by: str
+    promoted_at: str
+    notes: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    index: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "version": self.version,
+            "previous_version": self.previous_version,
+            "promoted_by": self.promoted_by,
+            "promoted_at": self.promoted_at,
+            "notes": self.notes,
+            **{k: v for k, v in self.extra.items() if k not in _KNOWN and k != "prompt"},
+        }
+
+
+def record_line(record: HistoryRecord) -> bytes:
+    """The record as its one line of ``history.yaml``, newline included."""
+    body = {k: v for k, v in record.to_json().items() if k != "prompt"}
+    return b"- " + json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def append_record(existing: bytes | None, record: HistoryRecord) -> bytes:
+    """Append as text: the file is never re-dumped, so earlier lines stay byte for byte."""
+    if not existing:
+        return record_line(record)
+    if not existing.endswith(b"\n"):
+        existing += b"\n"
+    return existing + record_line(record)
+
+
+def parse_history(data: bytes, *, path: str, prompt: str) -> list[HistoryRecord]:
+    """Every record of one file, oldest first; ``InvalidRegistry`` lists every bad line."""
+    if len(data) > MAX_HISTORY_BYTES:
+        raise InvalidRegistry(
+            [
+                Problem(
+                    file=path, rule="size", message=f"over the limit of {MAX_HISTORY_BYTES:,} bytes"
+                )
+            ]
+        )
+    records: list[HistoryRecord] = []
+    problems: list[Problem] = []
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    else:
+        problems.append(
+            Problem(file=path, rule="history-format", message="must end with a newline")
+        )
+    for number, raw in enumerate(lines, start=1):
+        try:
+            record = _parse_line(raw, prompt=prompt, index=len(records))
+        except ValueError as exc:
+            problems.append(
+                Problem(file=path, line=number, rule="history-format", message=str(exc))
+            )
+            continue
+        records.append(record)
+    if problems:
+        raise InvalidRegistry(problems)
+    return records
+
+
+def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
+    if not raw.startswith(b"- {"):
+        raise ValueError('each line must be one record: - {"version": ..., ...}')
+    try:
+        body = json.loads(raw[2:])
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not a JSON object: {exc}") from None
+    if not isinstance(body, dict):
+        raise ValueError("not a JSON object")
+    missing = [k for k in _KNOWN if k not in body]
+    if missing:
+        raise ValueError("missing " + ", ".join(missing))
+    version, previous = body["version"], body["previous_version"]
+    if type(version) is not int or version < 1:
+        raise ValueError(f"'version' must be a whole number from 1, not {version!r}")
+    if previous is not None and (type(previous) is not int or previous < 1):
+        raise ValueError(f"'previous_version' must be a version number or null, not {previous!r}")
+    if not isinstance(body["promoted_by"], str) or not parse_identity(body["promoted_by"]):
+        raise ValueError("'promoted_by' must read \"Name <email>\"")
+    if not is_timestamp(body["promoted_at"]):
+        raise ValueError("'promoted_at' must be a UTC time like \"2026-11-29T14:02:11Z\"")
+    if not isinstance(body["notes"], str):
+        raise ValueError("'notes' must be text")
+    return HistoryRecord(
+        prompt=prompt,
+        version=version,
+        previous_version=previous,
+        promoted_by=body["promoted_by"],
+        promoted_at=body["promoted_at"],
+        notes=body["notes"],
+        extra={k: v for k, v in body.items() if k not in _KNOWN},
+        index=index,
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TimeBound:
+    """An instant to compare records' ``promoted_at`` with (UTC)."""
+
+    at: datetime
+
+    def text(self) -> str:
+        return self.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time_bound(text: str, *, end_of_day: bool) -> TimeBound:
+    """A date (covering its whole day) or an ISO datetime; one without a zone is taken as UTC."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").date()
+            moment = datetime.combine(day, time.max if end_of_day else time.min)
+            return TimeBound(at=moment.replace(microsecond=0, tzinfo=timezone.utc))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a date or a time",
+            hint="write 2026-11-29 (the whole day) or 2026-11-29T15:00:00Z",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return TimeBound(at=moment.astimezone(timezone.utc))
+
+
+def select_records(
+    records: Iterable[HistoryRecord],
+    *,
+    user: str | None = None,
+    since: TimeBound | None = None,
+    until: TimeBound | None = None,
+) -> list[HistoryRecord]:
+    """Records by a user (case-insensitive substring of ``promoted_by``) within inclusive bounds."""
+    needle = user.casefold() if user else None
+    low = since.text() if since else None
+    high = until.text() if until else None
+    # promoted_at has one fixed layout, so text order is time order.
+    return [
+        r
+        for r in records
+        if (needle is None or needle in r.promoted_by.casefold())
+        and (low is None or r.promoted_at >= low)
+        and (high is None or r.promoted_at <= high)
+    ]
+
+
+def tied_across_prompts(records: Iterable[HistoryRecord]) -> list[HistoryRecord]:
+    """Records sharing their timestamp with a record of another prompt: file order cannot order
+    them, so the caller ranks them by commit order."""
+    by_time: dict[str, list[HistoryRecord]] = defaultdict(list)
+    for record in records:
+        by_time[record.promoted_at].append(record)
+    return [r for group in by_time.values() if len({g.prompt for g in group}) > 1 for r in group]
+
+
+def sort_records(
+    records: Sequence[HistoryRecord],
+    *,
+    newest_first: bool = True,
+    commit_rank: Mapping[tuple[str, int], int] | None = None,
+) -> list[HistoryRecord]:
+    """Order by time; equal times by file order within a prompt and, across prompts, by
+    ``commit_rank`` (``(prompt, index) -> rank``, lower is older), then by name."""
+    ranks = commit_rank or {}
+
+    def key(r: HistoryRecord) -> tuple[str, int, str, int]:
+        return (r.promoted_at, ranks.get((r.prompt, r.index), -1), r.prompt, r.index)
+
+    return sorted(records, key=key, reverse=newest_first)

@@ -1,0 +1,378 @@
+"""The registry's records and the schemas of its files.
+
+``parse_*`` functions turn one file's bytes into a frozen record or raise ``InvalidRegistry`` listing
+every problem of that file; ``*_bytes`` functions write a record in the documented layout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from .errors import InvalidRegistry, Problem
+from .names import is_valid_name
+from .yamlsafe import YamlError, decode_utf8, dump_mapping, key_line, load_yaml
+
+__all__ = [
+    "CHAT_ROLES",
+    "STATUSES",
+    "TYPES",
+    "Message",
+    "Pointer",
+    "PromptInfo",
+    "Status",
+    "Version",
+    "digest_of",
+    "is_timestamp",
+    "parse_identity",
+    "parse_pointer",
+    "parse_prompt_info",
+    "parse_version",
+    "pointer_bytes",
+    "prompt_info_bytes",
+    "version_bytes",
+    "with_status",
+]
+
+Status = Literal["draft", "published", "archived"]
+PromptType = Literal["text", "chat"]
+STATUSES: tuple[Status, ...] = ("draft", "published", "archived")
+TYPES: tuple[PromptType, ...] = ("text", "chat")
+CHAT_ROLES = ("system", "developer", "user", "assistant")
+
+_TIMESTAMP = re.compile(
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ\Z"
+)
+_IDENTITY = re.compile(r"([^<>\n]*?)\s*<([^<>\s]+)>\Z")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+
+
+def is_timestamp(value: object) -> bool:
+    return isinstance(value, str) and bool(_TIMESTAMP.match(value))
+
+
+def parse_identity(text: str) -> tuple[str, str] | None:
+    """Split ``"Name <email>"`` into its parts, or ``None`` if it is not of that form."""
+    match = _IDENTITY.match(text.strip())
+    if not match or not match.group(1):
+        return None
+    return match.group(1), match.group(2)
+
+
+def digest_of(mapping: Mapping[str, Any]) -> str:
+    """``sha256:`` + hex SHA-256 of the version mapping without ``status``, as canonical JSON."""
+    body = {k: v for k, v in mapping.items() if k != "status"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Message:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Version:
+    """One version of a prompt, as its ``versions/N.yaml`` holds it."""
+
+    prompt: str
+    version: int
+    status: Status
+    type: PromptType
+    content: str | None = None
+    messages: tuple[Message, ...] | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    created_at: str
+    created_by: str
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The file's mapping, keys in the documented order."""
+        data: dict[str, Any] = {"version": self.version, "status": self.status, "type": self.type}
+        if self.type == "text":
+            data["content"] = self.content
+        else:
+            data["messages"] = [{"role": m.role, "content": m.content} for m in self.messages or ()]
+        data["metadata"] = dict(self.metadata)
+        data["created_at"] = self.created_at
+        data["created_by"] = self.created_by
+        return data
+
+    @property
+    def digest(self) -> str:
+        """Of the normal form: a file without ``metadata`` counts as ``metadata: {}``."""
+        return digest_of(self.to_mapping())
+
+    def templates(self) -> list[tuple[str, str]]:
+        """``(where, template)`` for each piece of text that is a template."""
+        if self.type == "text":
+            return [("content", self.content or "")]
+        return [(f"messages[{i}]", m.content) for i, m in enumerate(self.messages or ())]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PromptInfo:
+    """A prompt's ``prompt.yaml``: what it is for, and tags to find it by."""
+
+    name: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Pointer:
+    """A prompt's ``production.yaml``: which version is in production."""
+
+    prompt: str
+    version: int
+    digest: str
+    promoted_at: str
+    promoted_by: str
+
+
+class _Checker:
+    """Collects every problem of one file so a user can fix them in one pass."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.problems: list[Problem] = []
+
+    def add(self, message: str, *, rule: str = "schema", key: str | None = None) -> None:
+        line = key_line(self.text, key) if key else None
+        self.problems.append(Problem(file=self.path, line=line, rule=rule, message=message))
+
+    def mapping(self, data: Any, *, required: Sequence[str], optional: Sequence[str]) -> bool:
+        if not isinstance(data, dict):
+            self.add("the file must hold a mapping of keys to values")
+            return False
+        for key in data:
+            if key not in required and key not in optional:
+                known = ", ".join([*required, *optional])
+                self.add(f"unknown key {key!r} (allowed: {known})", key=str(key))
+        for key in required:
+            if key not in data:
+                self.add(f"missing key {key!r}")
+        return True
+
+    def text_field(self, data: Mapping[str, Any], key: str) -> None:
+        if key in data and not isinstance(data[key], str):
+            self.add(f"{key!r} must be text", key=key)
+
+    def timestamp(self, data: Mapping[str, Any], key: str) -> None:
+        if key in data and not is_timestamp(data[key]):
+            self.add(
+                f'{key!r} must be a UTC time like "2026-11-29T14:02:11Z", not {data[key]!r}',
+                key=key,
+            )
+
+    def identity(self, data: Mapping[str, Any], key: str) -> None:
+        value = data.get(key)
+        if key in data and not (isinstance(value, str) and parse_identity(value)):
+            self.add(f'{key!r} must read "Name <email>", not {value!r}', key=key)
+
+    def integer(self, data: Mapping[str, Any], key: str) -> None:
+        value = data.get(key)
+        if key in data and (type(value) is not int or value < 1):
+            self.add(f"{key!r} must be a whole number from 1, not {value!r}", key=key)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise InvalidRegistry(self.problems)
+
+
+def _load(data: bytes, path: str) -> tuple[Any, str]:
+    try:
+        loaded = load_yaml(data, path=path)
+        return loaded, decode_utf8(data, path=path)
+    except YamlError as exc:
+        raise InvalidRegistry([exc.problem]) from None
+
+
+def _json_compatible(value: Any, depth: int = 0) -> bool:
+    """Metadata must survive JSON (for the digest, ``--json`` and consumers in other languages)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_json_compatible(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_compatible(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def parse_version(data: bytes, *, path: str, prompt: str, number: int) -> Version:
+    """Read ``versions/<number>.yaml`` of ``prompt``."""
+    loaded, text = _load(data, path)
+    check = _Checker(path, text)
+    required = ("version", "status", "type", "created_at", "created_by")
+    optional = ("content", "messages", "metadata")
+    if not check.mapping(loaded, required=required, optional=optional):
+        check.raise_if_any()
+    check.integer(loaded, "version")
+    if type(loaded.get("version")) is int and loaded["version"] != number:
+        check.add(
+            f"'version' is {loaded['version']} but the file is named {number}.yaml",
+            rule="file-name",
+            key="version",
+        )
+    if "status" in loaded and loaded["status"] not in STATUSES:
+        check.add(f"'status' must be one of {', '.join(STATUSES)}", key="status")
+    kind = loaded.get("type")
+    if "type" in loaded and kind not in TYPES:
+        check.add(f"'type' must be one of {', '.join(TYPES)}", key="type")
+    messages = _check_body(check, loaded, kind)
+    metadata = loaded.get("metadata", {})
+    if not isinstance(metadata, dict) or not _json_compatible(metadata):
+        check.add(
+            "'metadata' must be a mapping of text keys to plain values "
+            "(text, numbers, true/false, null, lists, mappings)",
+            key="metadata",
+        )
+    check.timestamp(loaded, "created_at")
+    check.identity(loaded, "created_by")
+    check.raise_if_any()
+    return Version(
+        prompt=prompt,
+        version=loaded["version"],
+        status=loaded["status"],
+        type=kind,
+        content=loaded.get("content"),
+        messages=messages,
+        metadata=metadata,
+        created_at=loaded["created_at"],
+        created_by=loaded["created_by"],
+    )
+
+
+def _check_body(
+    check: _Checker, loaded: Mapping[str, Any], kind: Any
+) -> tuple[Message, ...] | None:
+    if kind == "text":
+        if "messages" in loaded:
+            check.add("a text prompt has 'content', not 'messages'", key="messages")
+        if "content" not in loaded:
+            check.add("missing key 'content'")
+        check.text_field(loaded, "content")
+        return None
+    if kind != "chat":
+        return None
+    if "content" in loaded:
+        check.add("a chat prompt has 'messages', not 'content'", key="content")
+    raw = loaded.get("messages")
+    if not isinstance(raw, list) or not raw:
+        check.add("a chat prompt needs 'messages': a list of {role, content}", key="messages")
+        return None
+    messages = []
+    for i, item in enumerate(raw):
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"role", "content"}
+            or item["role"] not in CHAT_ROLES
+            or not isinstance(item["content"], str)
+        ):
+            check.add(
+                f"messages[{i}] must be {{role, content}} with role one of "
+                f"{', '.join(CHAT_ROLES)} and content text",
+                key="messages",
+            )
+            continue
+        messages.append(Message(role=item["role"], content=item["content"]))
+    return tuple(messages)
+
+
+def version_bytes(version: Version) -> bytes:
+    return dump_mapping(version.to_mapping(), quoted=frozenset({"created_at"}))
+
+
+def parse_prompt_info(data: bytes, *, path: str, prompt: str) -> PromptInfo:
+    loaded, text = _load(data, path)
+    check = _Checker(path, text)
+    if not check.mapping(loaded, required=("name",), optional=("description", "tags")):
+        check.raise_if_any()
+    if "name" in loaded and loaded["name"] != prompt:
+        check.add(
+            f"'name' is {loaded['name']!r} but the folder is named {prompt!r}",
+            rule="file-name",
+            key="name",
+        )
+    check.text_field(loaded, "description")
+    tags = loaded.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and is_valid_name(t) for t in tags):
+        check.add("'tags' must be a list of names (a-z, 0-9, '-', '_', '.')", key="tags")
+    check.raise_if_any()
+    return PromptInfo(name=prompt, description=loaded.get("description", ""), tags=tuple(tags))
+
+
+def prompt_info_bytes(info: PromptInfo) -> bytes:
+    return dump_mapping(
+        {"name": info.name, "description": info.description, "tags": list(info.tags)}
+    )
+
+
+def parse_pointer(data: bytes, *, path: str, prompt: str) -> Pointer:
+    loaded, text = _load(data, path)
+    check = _Checker(path, text)
+    keys = ("prompt", "version", "digest", "promoted_at", "promoted_by")
+    if not check.mapping(loaded, required=keys, optional=()):
+        check.raise_if_any()
+    if "prompt" in loaded and loaded["prompt"] != prompt:
+        check.add(
+            f"'prompt' is {loaded['prompt']!r} but the folder is named {prompt!r}",
+            rule="file-name",
+            key="prompt",
+        )
+    check.integer(loaded, "version")
+    if "digest" in loaded and not (
+        isinstance(loaded["digest"], str) and _DIGEST.match(loaded["digest"])
+    ):
+        check.add("'digest' must be sha256: and 64 lowercase hex digits", key="digest")
+    check.timestamp(loaded, "promoted_at")
+    check.identity(loaded, "promoted_by")
+    check.raise_if_any()
+    return Pointer(
+        prompt=prompt,
+        version=loaded["version"],
+        digest=loaded["digest"],
+        promoted_at=loaded["promoted_at"],
+        promoted_by=loaded["promoted_by"],
+    )
+
+
+def pointer_bytes(pointer: Pointer) -> bytes:
+    mapping = {
+        "prompt": pointer.prompt,
+        "version": pointer.version,
+        "digest": pointer.digest,
+        "promoted_at": pointer.promoted_at,
+        "promoted_by": pointer.promoted_by,
+    }
+    return dump_mapping(mapping, quoted=frozenset({"promoted_at"}))
+
+
+def with_status(data: bytes, version: Version, status: Status) -> bytes:
+    """``data`` with only its ``status:`` line changed, so a diff shows just that.
+
+    The file is re-dumped instead when a one-line change cannot do it, or when the file differs from
+    its normal form (no ``metadata`` key, say), so that a published file always reads back to the
+    mapping its digest was computed from.
+    """
+    line = re.compile(
+        rb"^status:[ \t]*['\"]?" + version.status.encode() + rb"['\"]?[ \t]*(#[^\n]*)?$", re.M
+    )
+    new, count = line.subn(b"status: " + status.encode(), data, count=2)
+    changed = replace(version, status=status)
+    if count == 1:
+        try:
+            loaded = load_yaml(new, path="")
+        except YamlError:
+            loaded = None
+        if loaded == changed.to_mapping():
+            return new
+    return version_bytes(changed)

@@ -1,0 +1,134 @@
+"""Prompt names, version numbers and ``NAME@LABEL`` selectors, and where a prompt's files live."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import InputError, InvalidName
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "PROMPTS_DIR",
+    "Selector",
+    "check_name",
+    "history_path",
+    "is_valid_name",
+    "parse_selector",
+    "parse_version",
+    "pointer_path",
+    "prompt_dir",
+    "prompt_file",
+    "tests_path",
+    "version_path",
+    "versions_dir",
+]
+
+PROMPTS_DIR = "prompts"
+MAX_NAME_LENGTH = 100
+_NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*\Z")
+_VERSION = re.compile(r"[vV]?([0-9]+)\Z")
+
+Label = Literal["production", "latest"]
+
+
+def is_valid_name(name: str) -> bool:
+    return bool(_NAME.match(name)) and len(name) <= MAX_NAME_LENGTH
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it is a valid prompt name, else raise ``InvalidName`` saying why."""
+    if is_valid_name(name):
+        return name
+    raise InvalidName(name, _name_fault(name))
+
+
+def _name_fault(name: str) -> str:
+    if not name:
+        return "it is empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"it has {len(name)} characters, more than {MAX_NAME_LENGTH}"
+    if not name.isascii():
+        return "it has non-ASCII characters"
+    if "/" in name or "\\" in name:
+        return "it has a path separator"
+    if any(c.isspace() for c in name):
+        return "it has white space"
+    if any(c.isupper() for c in name):
+        return "it has uppercase letters"
+    bad = sorted({c for c in name if not (c.isalnum() or c in "-_.")})
+    if bad:
+        return "it has the characters " + " ".join(repr(c) for c in bad)
+    return "a '-', '_' or '.' must stand between letters or digits, alone"
+
+
+def parse_version(text: str | int) -> int:
+    """``3``, ``"3"`` and ``"v3"`` all name version 3."""
+    if isinstance(text, int):
+        number = text
+    else:
+        match = _VERSION.match(text.strip())
+        if not match:
+            raise InputError(f"{text!r} is not a version number", hint="write a version as 3 or v3")
+        number = int(match.group(1))
+    if number < 1:
+        raise InputError(f"{text!r} is not a version number", hint="versions count from 1")
+    return number
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Selector:
+    """Which version of a prompt: a number, or the ``production`` or ``latest`` label."""
+
+    prompt: str
+    version: int | None = None
+    label: Label = "production"
+
+    def __str__(self) -> str:
+        return f"{self.prompt}@{self.version if self.version is not None else self.label}"
+
+
+def parse_selector(text: str) -> Selector:
+    """Parse ``NAME``, ``NAME@production``, ``NAME@latest``, ``NAME@3`` or ``NAME@v3``."""
+    name, sep, what = text.partition("@")
+    check_name(name)
+    if not sep or what == "production":
+        return Selector(prompt=name)
+    if what == "latest":
+        return Selector(prompt=name, label="latest")
+    try:
+        return Selector(prompt=name, version=parse_version(what))
+    except InputError:
+        raise InputError(
+            f"{text!r}: after '@' comes production, latest or a version number",
+            hint=f"e.g. {name}@production, {name}@latest, {name}@3",
+        ) from None
+
+
+def prompt_dir(name: str) -> str:
+    return f"{PROMPTS_DIR}/{name}"
+
+
+def prompt_file(name: str) -> str:
+    return f"{PROMPTS_DIR}/{name}/prompt.yaml"
+
+
+def versions_dir(name: str) -> str:
+    return f"{PROMPTS_DIR}/{name}/versions"
+
+
+def version_path(name: str, version: int) -> str:
+    return f"{PROMPTS_DIR}/{name}/versions/{version}.yaml"
+
+
+def pointer_path(name: str) -> str:
+    return f"{PROMPTS_DIR}/{name}/production.yaml"
+
+
+def history_path(name: str) -> str:
+    return f"{PROMPTS_DIR}/{name}/history.yaml"
+
+
+def tests_path(name: str) -> str:
+    return f"{PROMPTS_DIR}/{name}/tests.yaml"

@@ -1,0 +1,98 @@
+"""Snapshots (the registry's files as of one tree) and change sets (what an operation writes).
+
+The core reads a ``Snapshot`` and returns a ``ChangeSet``; it never touches git or the disk. Git
+trees, a work tree and plain dictionaries (in tests) all serve as snapshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from .history import HistoryRecord
+
+__all__ = ["ChangeSet", "DictSnapshot", "Entry", "EntryKind", "Snapshot", "apply_changes"]
+
+EntryKind = Literal["file", "dir", "symlink", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    kind: EntryKind
+
+
+class Snapshot(Protocol):
+    """Read access to one consistent state of a repository's files."""
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of the regular file at ``path``, or ``None`` if there is none."""
+        ...
+
+    def list_dir(self, path: str) -> tuple[Entry, ...] | None:
+        """The entries of the directory at ``path``, or ``None`` if it is not a directory."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeSet:
+    """Files to write (``None`` removes a file or a whole folder) and the commit to write them in."""
+
+    prompt: str | None
+    writes: Mapping[str, bytes | None]
+    subject: str
+    body: str = ""
+    trailers: tuple[tuple[str, str], ...] = ()
+    version: int | None = None
+    record: HistoryRecord | None = None
+
+    def message(self) -> str:
+        parts = [self.subject]
+        if self.body.strip():
+            parts.append(self.body.strip())
+        if self.trailers:
+            parts.append("\n".join(f"{k}: {v}" for k, v in self.trailers))
+        return "\n\n".join(parts) + "\n"
+
+
+@dataclass(frozen=True)
+class DictSnapshot:
+    """A snapshot held in memory: ``path -> bytes``; folders are implied by the paths."""
+
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    symlinks: frozenset[str] = frozenset()
+
+    def read(self, path: str) -> bytes | None:
+        if path in self.symlinks:
+            return None
+        return self.files.get(path)
+
+    def list_dir(self, path: str) -> tuple[Entry, ...] | None:
+        prefix = path.rstrip("/") + "/" if path else ""
+        kinds: dict[str, EntryKind] = {}
+        for name in (*self.files, *self.symlinks):
+            if not name.startswith(prefix):
+                continue
+            head, sep, _ = name[len(prefix) :].partition("/")
+            if sep:
+                kinds[head] = "dir"
+            else:
+                kinds.setdefault(head, "symlink" if name in self.symlinks else "file")
+        if not kinds:
+            return None
+        return tuple(Entry(n, kinds[n]) for n in sorted(kinds))
+
+
+def apply_changes(snapshot: DictSnapshot, changes: ChangeSet) -> DictSnapshot:
+    """The snapshot after ``changes``: for tests, the demo and chained operations in memory."""
+    files = dict(snapshot.files)
+    for path, data in changes.writes.items():
+        if data is None:
+            prefix = path.rstrip("/") + "/"
+            for name in [n for n in files if n == path or n.startswith(prefix)]:
+                del files[name]
+        else:
+            files[path] = data
+    return DictSnapshot(files, snapshot.symlinks)

@@ -1,0 +1,175 @@
+"""Keeping a clone's index and files in line with the branch promptship moved.
+
+A commit written straight to the object database leaves the checkout behind; unless the index and
+the touched files follow, the user's next ``git commit`` would silently revert the change. Both
+the refusal of dirty files and the sync run under one lock file in the git directory, so two
+promptship processes in one clone never interleave them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pygit2
+
+from .errors import DirtyWorkTree, RepositoryError
+
+__all__ = ["dirty_paths", "locked", "refuse_dirty", "sync_paths"]
+
+_LOCK_NAME = "promptship.lock"
+_LOCK_WAIT_SECONDS = 60.0
+
+
+@contextlib.contextmanager
+def locked(repo: pygit2.Repository) -> Iterator[None]:
+    """Hold the clone's promptship lock. ``flock`` dies with its process, so a killed command
+    never leaves it stale."""
+    path = Path(repo.path) / _LOCK_NAME
+    with open(path, "a+b") as handle:
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RepositoryError(
+                        f"another promptship command has held {path} for over "
+                        f"{_LOCK_WAIT_SECONDS:.0f} s",
+                        hint="wait for it to finish; the lock goes away with its process",
+                    ) from None
+                time.sleep(0.005)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _expand(tree: pygit2.Tree | None, workdir: Path, index: pygit2.Index, path: str) -> set[str]:
+    """A written path as the files it covers: itself, or everything under it for a folder."""
+    found = {path}
+    prefix = path + "/"
+    if tree is not None:
+        try:
+            obj = tree[path]
+        except KeyError:
+            obj = None
+        if isinstance(obj, pygit2.Tree):
+            found = {prefix + p for p in _files_of(obj)}
+    found |= {e.path for e in index if e.path.startswith(prefix)}
+    folder = workdir / path
+    if folder.is_dir() and not folder.is_symlink():
+        found |= {
+            str(Path(root, name).relative_to(workdir))
+            for root, _, names in os.walk(folder)
+            for name in names
+        }
+    return found
+
+
+def _files_of(tree: pygit2.Tree, prefix: str = "") -> Iterator[str]:
+    for entry in tree:
+        if isinstance(entry, pygit2.Tree):
+            yield from _files_of(entry, f"{prefix}{entry.name}/")
+        else:
+            yield f"{prefix}{entry.name}"
+
+
+def _blob(tree: pygit2.Tree | None, path: str) -> pygit2.Blob | None:
+    if tree is None:
+        return None
+    try:
+        obj = tree[path]
+    except KeyError:
+        return None
+    return obj if isinstance(obj, pygit2.Blob) else None
+
+
+def _disk_id(file: Path) -> pygit2.Oid | bool | None:
+    """The blob id of a regular file, ``None`` if absent, ``False`` if something else is there."""
+    if file.is_symlink() or (file.exists() and not file.is_file()):
+        return False
+    if not file.exists():
+        return None
+    return pygit2.hash(file.read_bytes())
+
+
+def dirty_paths(
+    repo: pygit2.Repository, tree: pygit2.Tree | None, paths: Iterable[str]
+) -> list[str]:
+    """Which of ``paths`` (files or folders) differ, staged or not, from ``tree``."""
+    workdir = Path(repo.workdir)
+    index = repo.index
+    index.read(False)
+    conflicted = set()
+    if index.conflicts is not None:
+        conflicted = {(c[1] or c[0] or c[2]).path for c in index.conflicts}
+    dirty = []
+    for written in paths:
+        for path in sorted(_expand(tree, workdir, index, written)):
+            blob = _blob(tree, path)
+            want = blob.id if blob is not None else None
+            staged = index[path].id if path in index else None
+            if path in conflicted or staged != want or _disk_id(workdir / path) != want:
+                dirty.append(path)
+    return dirty
+
+
+def refuse_dirty(repo: pygit2.Repository, tree: pygit2.Tree | None, paths: Iterable[str]) -> None:
+    dirty = dirty_paths(repo, tree, paths)
+    if dirty:
+        raise DirtyWorkTree(dirty)
+
+
+def sync_paths(repo: pygit2.Repository, tree: pygit2.Tree, paths: Iterable[str]) -> None:
+    """Make ``paths`` in the index and on disk what ``tree`` (the branch tip) holds."""
+    workdir = Path(repo.workdir)
+    index = repo.index
+    index.read(False)
+    mode = 0o666 & ~_umask()
+    for written in paths:
+        for path in sorted(_expand(tree, workdir, index, written)):
+            file = workdir / path
+            blob = _blob(tree, path)
+            if blob is None:
+                if file.is_file() or file.is_symlink():
+                    file.unlink()
+                if path in index:
+                    index.remove(path)
+                _prune_empty(file.parent, workdir)
+                continue
+            _write_atomic(file, blob.read_raw(), mode)
+            index.add(path)
+    index.write()
+
+
+def _write_atomic(file: Path, data: bytes, mode: int) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".promptship-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, mode)
+        os.replace(temp, file)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _prune_empty(folder: Path, workdir: Path) -> None:
+    while folder != workdir and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
