@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from registry.snapshot import ChangeSet, Snapshot
 
 
-def _body(content: str | None, file: str | None, type: Literal["text", "chat"], source: str) -> Body | None:
+def _body(
+    content: str | None, file: str | None, type: Literal["text", "chat"], source: str
+) -> Body | None:
     from registry.lifecycle import parse_body
 
     text = read_content(content, file)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import Cli, changed_files, promptship, status_clean
+
+
+def test_promote_changes_exactly_four_files(sample: Cli, repo: Path) -> None:
+    sample.ok("promote", "greeting", "2", "--notes", "Friendlier", "--yes")
+    assert changed_files(repo) == [
+        "prompts/greeting/history.yaml",
+        "prompts/greeting/production.yaml",
+        "prompts/greeting/versions/1.yaml",
+        "prompts/greeting/versions/2.yaml",
+    ]
+    assert status_clean(repo)
+
+
+def test_subprocess_help(repo: Path) -> None:
+    done = promptship(repo, "--help")
+    assert done.returncode == 0
+    assert "promote" in done.stdout
