@@ -21,7 +21,11 @@ DEMO_IDENTITY = Identity(name="Ada Example", email="ada@example.com")
 
 def example_files() -> dict[str, bytes]:
     """The example registry shipped with promptship: ``prompts/...`` path -> bytes."""
-    root = resources.files("registry.examples")
+    try:
+        root: Traversable = resources.files("registry.examples")
+    except ModuleNotFoundError:
+        # Running from a source checkout without installing: the examples are the repository's.
+        root = Path(__file__).resolve().parent.parent / PROMPTS_DIR
     files: dict[str, bytes] = {}
 
     def walk(node: Traversable, prefix: str) -> None:

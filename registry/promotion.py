@@ -33,6 +33,8 @@ def plan_promotion(
         )
     load_info(snapshot, name)
     target = load_version(snapshot, name, number)
+    pointer = load_pointer(snapshot, name)
+    _check_single_production(snapshot, name, pointer)
     if target.status == "published":
         raise LifecycleError(
             name, number, f"{name} v{number} is already in production", hint="nothing to do"
@@ -44,8 +46,6 @@ def plan_promotion(
             f"{name} v{number} is archived, and archived versions cannot be promoted",
             hint=f"unarchive it first ('promptship unarchive {name} {number}'), then promote it",
         )
-    pointer = load_pointer(snapshot, name)
-    _check_single_production(snapshot, name, pointer)
     history = load_history(snapshot, name)
     if history and pointer is not None and history[-1].version != pointer.version:
         raise _inconsistent(

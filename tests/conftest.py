@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from click.testing import CliRunner, Result
-
-from cli.app import app
+from click.testing import CliRunner
 
 ALICE = "Alice Example <alice@example.com>"
 BOB = "Bob Example <bob@example.com>"
@@ -60,21 +58,34 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
 @dataclass
 class Cli:
-    """Runs promptship in process (CliRunner) on one repository."""
+    """Runs promptship in process through its real exit point (click's CliRunner isolation)."""
 
     path: Path
 
-    def __call__(self, *args: str, input: str | None = None) -> Result:
-        runner = CliRunner()
-        return runner.invoke(
-            app, ["--repo", str(self.path), *args], input=input, catch_exceptions=True
-        )
+    def __call__(self, *args: str, input: str | None = None) -> Outcome:
+        from cli.main import main
 
-    def ok(self, *args: str, input: str | None = None) -> Result:
+        runner = CliRunner()
+        with runner.isolation(input=input) as (out, err, _):
+            status = main(["--repo", str(self.path), *args])
+        return Outcome(status, out.getvalue().decode(), err.getvalue().decode())
+
+    def ok(self, *args: str, input: str | None = None) -> Outcome:
         result = self(*args, input=input)
-        assert result.exit_code == 0, (result.output, result.exception)
+        assert result.exit_code == 0, result.output
         return result
 
 
@@ -84,13 +95,9 @@ def cli(repo: Path) -> Cli:
 
 
 def run_main(path: Path, *args: str) -> tuple[int, str, str]:
-    """Runs the real exit point in process and captures what it prints (stdout, stderr)."""
-    from cli.main import main
-
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _):
-        status = main(["--repo", str(path), *args])
-    return status, out.getvalue().decode(), err.getvalue().decode()
+    """Runs the real exit point in process: (status, stdout, stderr)."""
+    outcome = Cli(path)(*args)
+    return outcome.exit_code, outcome.stdout, outcome.stderr
 
 
 def promptship(
