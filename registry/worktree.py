@@ -53,17 +53,19 @@ def locked(repo: pygit2.Repository) -> Iterator[None]:
 
 def _expand(tree: pygit2.Tree | None, workdir: Path, index: pygit2.Index, path: str) -> set[str]:
     """A written path as the files it covers: itself, or everything under it for a folder."""
-    found = {path}
-    prefix = path + "/"
+    obj = None
     if tree is not None:
         try:
             obj = tree[path]
         except KeyError:
             obj = None
-        if isinstance(obj, pygit2.Tree):
-            found = {prefix + p for p in _files_of(obj)}
-    found |= {e.path for e in index if e.path.startswith(prefix)}
     folder = workdir / path
+    if not isinstance(obj, pygit2.Tree) and not (folder.is_dir() and not folder.is_symlink()):
+        return {path}
+    prefix = path + "/"
+    found = {prefix + p for p in _files_of(obj)} if isinstance(obj, pygit2.Tree) else set()
+    # Only a folder (a deleted prompt) needs the scan of the whole index.
+    found |= {e.path for e in index if e.path.startswith(prefix)}
     if folder.is_dir() and not folder.is_symlink():
         found |= {
             str(Path(root, name).relative_to(workdir))
