@@ -1,0 +1,140 @@
+"""Order that does not depend on the clock's resolution: equal timestamps keep file order within a
+prompt and commit order across prompts."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import Cli, git, head
+from registry.gitstore import GitStore
+from registry.identity import Identity
+from registry.lifecycle import Body, create_prompt, new_version, unarchive_version
+from registry.promotion import plan_promotion
+
+ALICE = Identity(name="Alice Example", email="alice@example.com")
+SAME = "2026-11-29T12:00:00Z"
+
+
+def at(stamp: str) -> Callable[[], str]:
+    return lambda: stamp
+
+
+def test_ties_across_prompts_follow_commit_order(repo: Path, cli: Cli) -> None:
+    store = GitStore.open(repo)
+    for name in ("a", "b"):
+        store.write(
+            lambda s, now, n=name: create_prompt(
+                s, n, body=Body(content=n), actor=str(ALICE), now=now
+            ),
+            identity=ALICE,
+        )
+    # b is promoted first, a second, in the same second: name order would put b on top
+    for name in ("b", "a"):
+        store.write(
+            lambda s, now, n=name: plan_promotion(s, n, 1, actor=str(ALICE), now=now),
+            identity=ALICE,
+            clock=at(SAME),
+        )
+    newest = [r["prompt"] for r in json.loads(cli.ok("history", "--json").stdout)]
+    assert newest == ["a", "b"]
+    oldest = [r["prompt"] for r in json.loads(cli.ok("history", "--json", "--oldest-first").stdout)]
+    assert oldest == ["b", "a"]
+
+
+def test_ties_within_a_prompt_follow_file_order(repo: Path, cli: Cli) -> None:
+    store = GitStore.open(repo)
+    actor = str(ALICE)
+    store.write(
+        lambda s, now: create_prompt(s, "p", body=Body(content="1"), actor=actor, now=now),
+        identity=ALICE,
+    )
+    store.write(
+        lambda s, now: new_version(s, "p", body=Body(content="2"), actor=actor, now=now),
+        identity=ALICE,
+    )
+    for number in (1, 2):
+        store.write(
+            lambda s, now, n=number: plan_promotion(s, "p", n, actor=actor, now=now),
+            identity=ALICE,
+            clock=at(SAME),
+        )
+    store.write(lambda s, now: unarchive_version(s, "p", 1, actor=actor, now=now), identity=ALICE)
+    store.write(
+        lambda s, now: plan_promotion(s, "p", 1, actor=actor, now=now),
+        identity=ALICE,
+        clock=at(SAME),
+    )
+    records = json.loads(cli.ok("history", "p", "--json").stdout)
+    assert [(r["version"], r["previous_version"]) for r in records] == [(1, 2), (2, 1), (1, None)]
+
+
+def test_list_sorted_by_creation_and_change(repo: Path, cli: Cli) -> None:
+    store = GitStore.open(repo)
+    actor = str(ALICE)
+    for name, stamp in (
+        ("zeta", "2026-11-01T00:00:00Z"),
+        ("alpha", "2026-11-02T00:00:00Z"),
+        ("mid", "2026-11-03T00:00:00Z"),
+    ):
+        store.write(
+            lambda s, now, n=name: create_prompt(s, n, actor=actor, now=now),
+            identity=ALICE,
+            clock=at(stamp),
+        )
+    store.write(
+        lambda s, now: new_version(s, "zeta", actor=actor, now=now),
+        identity=ALICE,
+        clock=at("2026-11-04T00:00:00Z"),
+    )
+
+    def names(sort: str) -> list[str]:
+        return [r["name"] for r in json.loads(cli.ok("list", "--json", "--sort", sort).stdout)]
+
+    assert names("name") == ["alpha", "mid", "zeta"]
+    assert names("created") == ["zeta", "alpha", "mid"]
+    assert names("changed") == ["zeta", "mid", "alpha"]
+
+
+@pytest.mark.parametrize(("answer", "promoted"), [("y\n", True), ("n\n", False)])
+def test_promote_asks_on_a_terminal(sample: Cli, repo: Path, answer: str, promoted: bool) -> None:
+    tip = head(repo)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "promote", "greeting", "2", "--notes", "Friendlier"],
+        cwd=repo,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    seen = b""
+    while b"Proceed?" not in seen:
+        chunk = os.read(leader, 1024)
+        assert chunk, seen
+        seen += chunk
+    os.write(leader, answer.encode())
+    status = process.wait(timeout=30)
+    try:
+        while chunk := os.read(leader, 1024):
+            seen += chunk
+    except OSError:
+        pass
+    os.close(leader)
+    text = seen.decode()
+    assert "from:  v1 (published -> archived)" in text and "to:    v2 (draft -> published)" in text
+    assert "notes: Friendlier" in text
+    if promoted:
+        assert (
+            status == 0
+            and git(repo, "log", "-1", "--format=%s").strip() == "promote(greeting): v1 -> v2"
+        )
+    else:
+        assert status == 1 and "cancelled" in text and head(repo) == tip
