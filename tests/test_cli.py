@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import Cli, changed_files, files_under, git, head, run_main, status_clean, tree_files
 
 

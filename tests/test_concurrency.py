@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cli, git, status_clean
 
+from conftest import Cli, git, status_clean
 from registry.check import check_tree
 from registry.gitstore import GitStore
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from conftest import git, head, status_clean
 
+from conftest import git, head, status_clean
 from registry.catalog import load_pointer
 from registry.check import check_tree
 from registry.errors import (
