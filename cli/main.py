@@ -13,6 +13,7 @@ import click
 from registry.errors import PromptshipError
 
 from .app import app
+from .output import echo_error
 
 __all__ = ["main"]
 
@@ -52,6 +53,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def report(exc: PromptshipError) -> None:
-    click.echo(f"error: {exc.message}", err=True)
-    if exc.hint:
-        click.echo(f"hint: {exc.hint}", err=True)
+    echo_error(exc.message, exc.hint)

@@ -15,6 +15,7 @@ __all__ = [
     "json_option",
     "meta_option",
     "read_ref_option",
+    "variables_options",
     "write_ref_option",
 ]
 
@@ -66,4 +67,16 @@ def meta_option(f: F) -> F:
         multiple=True,
         metavar="KEY=VALUE",
         help="Set a metadata field (model=gpt-4o, temperature=0.2); KEY= removes it. Repeatable.",
+    )(f)
+
+
+def variables_options(f: F) -> F:
+    """``--var`` and ``--vars-file``, read with ``inputs.parse_variables``."""
+    f = click.option(
+        "--vars-file",
+        metavar="FILE",
+        help="Variables from a YAML or JSON mapping; --var overrides.",
+    )(f)
+    return click.option(
+        "--var", "pairs", multiple=True, metavar="KEY=VALUE", help="A variable's value. Repeatable."
     )(f)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-__all__ = ["done", "echo_json", "echo_table"]
+__all__ = ["done", "echo_error", "echo_json", "echo_table", "echo_warning"]
 
 
 def echo_json(data: Any) -> None:
@@ -28,3 +28,14 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None
 def done(message: str, commit: str) -> None:
     """The one line a changing command prints: what it did and the commit that holds it."""
     click.echo(f"{message} (commit {commit[:10]})")
+
+
+def echo_error(message: str, hint: str = "") -> None:
+    """A refusal as the user sees it: ``error:`` and, when there is one, ``hint:``."""
+    click.echo(f"error: {message}", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+
+
+def echo_warning(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)

@@ -9,23 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 __all__ = [
     "ConcurrentChange",
     "DirtyWorkTree",
     "IdentityMissing",
     "InputError",
+    "InvalidConfig",
     "InvalidName",
     "InvalidRegistry",
     "LifecycleError",
+    "MissingExtra",
     "MissingVariables",
     "NoProductionVersion",
     "Problem",
     "PromptExists",
     "PromptNotFound",
     "PromptshipError",
+    "ProviderError",
+    "ProviderFailure",
     "RenderError",
     "RepositoryError",
+    "RunNotFound",
     "Superseded",
     "TemplateSyntaxError",
     "UnknownVariables",
@@ -226,3 +232,74 @@ class IdentityMissing(PromptshipError):
 
 class RepositoryError(PromptshipError):
     """The git repository cannot be opened, read or written as asked."""
+
+
+class InvalidConfig(PromptshipError):
+    """A configuration file outside the registry (the providers file) is unusable; ``problems``
+    lists every one found."""
+
+    def __init__(self, problems: Sequence[Problem], *, hint: str) -> None:
+        self.problems = tuple(problems)
+        lines = [str(p) for p in self.problems]
+        message = lines[0] if len(lines) == 1 else "\n  ".join(["bad configuration:", *lines])
+        super().__init__(message, hint=hint)
+
+
+ProviderFailure = Literal[
+    "not-configured",
+    "no-key",
+    "unauthorized",
+    "rate-limited",
+    "server-error",
+    "http-error",
+    "timeout",
+    "connection",
+    "malformed",
+]
+
+
+class ProviderError(PromptshipError):
+    """One model of a run failed: its provider is not set up, unreachable, or answered with an
+    error or with something that is not a chat completion. The other models still run."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        model: str,
+        kind: ProviderFailure,
+        detail: str,
+        hint: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.provider = provider
+        self.model = model
+        self.kind: ProviderFailure = kind
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"provider {provider!r}, model {model!r}: {detail}", hint=hint)
+
+
+class MissingExtra(PromptshipError):
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{purpose} needs the {package} package, which is not installed",
+            hint=f"pip install 'promptship[{extra}]'",
+        )
+
+
+class RunNotFound(PromptshipError):
+    def __init__(self, run_id: str, *, matches: Sequence[str] = ()) -> None:
+        self.run_id = run_id
+        self.matches = tuple(matches)
+        if self.matches:
+            message = f"run id {run_id!r} is ambiguous: " + ", ".join(self.matches)
+            hint = "give more characters of the id"
+        else:
+            message = f"no run with id {run_id!r} in this clone's run log"
+            hint = "'promptship runs' lists the runs made in this clone"
+        super().__init__(message, hint=hint)

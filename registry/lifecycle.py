@@ -93,19 +93,20 @@ _CHAT_HINT = (
 )
 
 
-def parse_metadata(pairs: Sequence[str]) -> dict[str, Any]:
+def parse_metadata(pairs: Sequence[str], *, option: str = "--meta") -> dict[str, Any]:
     """``KEY=VALUE`` pairs with YAML-typed values (``temperature=0.2`` is a number); ``KEY=``
-    with nothing after it removes the key (``None`` in the result)."""
+    with nothing after it removes the key (``None`` in the result). ``option`` names the
+    command-line option in messages."""
     result: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
-            raise InputError(f"{pair!r} is not KEY=VALUE", hint="e.g. --meta temperature=0.2")
+            raise InputError(f"{pair!r} is not KEY=VALUE", hint=f"e.g. {option} temperature=0.2")
         if raw == "":
             result[key.strip()] = None
             continue
         try:
-            value = load_yaml(raw.encode("utf-8"), path=f"--meta {key}")
+            value = load_yaml(raw.encode("utf-8"), path=f"{option} {key}")
         except YamlError:
             value = raw
         if isinstance(value, (dict, list)):

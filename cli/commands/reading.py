@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from ..inputs import parse_variables
-from ..options import json_option, read_ref_option
+from ..options import json_option, read_ref_option, variables_options
 from ..output import echo_json, echo_table
 from ..session import Session, pass_session
 
@@ -206,12 +206,7 @@ def show(session: Session, selector: str, ref: str | None, as_json: bool) -> Non
 
 @click.command()
 @click.argument("selector", metavar="NAME[@VERSION|@production|@latest]")
-@click.option(
-    "--var", "pairs", multiple=True, metavar="KEY=VALUE", help="A variable's value. Repeatable."
-)
-@click.option(
-    "--vars-file", metavar="FILE", help="Variables from a YAML or JSON mapping; --var overrides."
-)
+@variables_options
 @read_ref_option
 @json_option
 @pass_session
