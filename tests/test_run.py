@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from chat_server import RETRY_AFTER, ChatServer, closed_port, expected_reply
+
 from conftest import Cli, git, head, promptship, run_main, status_clean
 
 GREETING_V1 = "Hello, {{ name }}! Welcome to {{ app_name }}."
