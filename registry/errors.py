@@ -13,8 +13,10 @@ from dataclasses import dataclass
 __all__ = [
     "ConcurrentChange",
     "DirtyWorkTree",
+    "GoldenTestsFailed",
     "IdentityMissing",
     "InputError",
+    "InvalidBundle",
     "InvalidName",
     "InvalidRegistry",
     "LifecycleError",
@@ -226,3 +228,35 @@ class IdentityMissing(PromptshipError):
 
 class RepositoryError(PromptshipError):
     """The git repository cannot be opened, read or written as asked."""
+
+
+class GoldenTestsFailed(PromptshipError):
+    """Golden test cases of a version failed; ``failed`` names them, in file order."""
+
+    def __init__(
+        self, prompt: str, version: int, failed: Sequence[str], total: int, *, hint: str
+    ) -> None:
+        self.prompt = prompt
+        self.version = version
+        self.failed = tuple(failed)
+        self.total = total
+        names = ", ".join(repr(n) for n in self.failed)
+        super().__init__(
+            f"{prompt} v{version} failed {len(self.failed)} of {total} golden test "
+            f"case(s): {names}",
+            hint=hint,
+        )
+
+
+class InvalidBundle(PromptshipError):
+    """An export bundle that does not verify; ``problems`` lists every finding."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        lines = [str(p) for p in self.problems]
+        super().__init__(
+            "\n  ".join([f"{source} does not verify:", *lines]),
+            hint="do not use this file: export it again from the repository "
+            "('promptship export --ref REV --out FILE')",
+        )
