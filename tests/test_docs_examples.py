@@ -1,0 +1,48 @@
+"""The examples in the consumer guide run, and print what they say."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def test_the_python_example_runs_and_prints_its_comments(tmp_path: Path) -> None:
+    guide = (DOCS / "consumers.md").read_text()
+    shell, python = blocks(guide, "sh")[0], blocks(guide, "python")[0]
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    setup = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", shell],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert setup.returncode == 0, setup.stderr
+    script = tmp_path / "example" / "example.py"
+    script.parent.mkdir()
+    script.write_text(python)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path / "shop",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    expected = [
+        line.split("  # ", 1)[1]
+        for line in python.splitlines()
+        if line.strip().startswith("print(") and "  # " in line
+    ]
+    assert done.stdout.splitlines() == expected
