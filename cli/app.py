@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .commands import authoring, checking, export, history, promote, reading, setup
+from .commands import authoring, checking, export, history, promote, reading, setup, testing
 from .session import Session
 
 __all__ = ["app"]
@@ -32,6 +32,6 @@ def app(ctx: click.Context, repo: str | None) -> None:
     ctx.obj = Session(repo)
 
 
-for module in (setup, authoring, reading, promote, history, checking, export):
+for module in (setup, authoring, reading, promote, history, checking, testing, export):
     for command in module.COMMANDS:
         app.add_command(command)

@@ -1,4 +1,4 @@
-"""The examples in the consumer guide run, and print what they say."""
+"""The examples in the consumer and golden-test guides run, and print what they say."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+from registry.goldens import parse_cases
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -46,3 +48,11 @@ def test_the_python_example_runs_and_prints_its_comments(tmp_path: Path) -> None
         if line.strip().startswith("print(") and "  # " in line
     ]
     assert done.stdout.splitlines() == expected
+
+
+def test_the_documented_tests_files_are_valid() -> None:
+    guide = (DOCS / "golden-tests.md").read_text()
+    examples = [b for b in blocks(guide, "yaml") if b.startswith("# prompts/")]
+    assert len(examples) == 2
+    for example in examples:
+        assert parse_cases(example.encode(), path="tests.yaml")
