@@ -178,7 +178,10 @@ class SnapshotReader:
         if pointer is None:
             load_info(self.snapshot, name)
             raise NoProductionVersion(name)
-        found = self._version(name, pointer.version, pointer)
+        try:
+            found = self._version(name, pointer.version, pointer)
+        except VersionNotFound:
+            raise _broken_pointer(name, f"names v{pointer.version}, which does not exist") from None
         _check_pointer(found, pointer)
         return found
 
@@ -212,7 +215,6 @@ def _public(version: Version, pointer: Pointer | None) -> PromptVersion:
 def _check_pointer(found: PromptVersion, pointer: Pointer) -> None:
     """Serve production only when the pointer and the version file agree, as promotion left
     them: a file edited by hand after promotion is refused, not served."""
-    path = pointer_path(found.prompt)
     if found.status != "published":
         message = f"names v{found.version}, which is {found.status}, not published"
     elif found.digest != pointer.digest:
@@ -222,8 +224,12 @@ def _check_pointer(found: PromptVersion, pointer: Pointer) -> None:
         )
     else:
         return
-    raise InvalidRegistry(
-        [Problem(file=path, rule="pointer", message=message)],
+    raise _broken_pointer(found.prompt, message)
+
+
+def _broken_pointer(name: str, message: str) -> InvalidRegistry:
+    return InvalidRegistry(
+        [Problem(file=pointer_path(name), rule="pointer", message=message)],
         hint="this commit's production files disagree; 'promptship check --ref REV' lists "
         "what is wrong, and reading an earlier commit still works",
     )

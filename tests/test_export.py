@@ -270,3 +270,30 @@ def test_any_content_round_trips_and_verifies(content: str, metadata: dict[str, 
     (entry,) = json.loads(data)["prompts"]
     assert documented_digest(entry) == entry["digest"]
     assert entry["content"] == template
+
+
+def test_export_refuses_a_registry_whose_pointer_disagrees(
+    sample: Cli, repo: Path, tmp_path: Path
+) -> None:
+    path = repo / "prompts/greeting/versions/1.yaml"
+    path.write_text(path.read_text().replace("Hello", "Goodbye"))
+    git(repo, "commit", "-q", "-am", "Edited a published version by hand")
+    out = tmp_path / "bundle.json"
+    status, _, err = run_main(repo, "export", "--out", str(out))
+    assert status == 1
+    assert "prompts/greeting/production.yaml: digest does not match v1's content" in err
+    assert not out.exists()
+
+
+def test_verify_against_a_repository_without_the_commit(
+    sample: Cli, repo: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bundle.json"
+    sample.ok("export", "--out", str(out))
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    status, _, err = run_main(other, "verify", str(out), "--against-repo")
+    assert status == 1
+    assert err.startswith("error: no commit ")
+    assert run_main(other, "verify", str(out))[0] == 0

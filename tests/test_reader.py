@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import Cli, git, head, promptship
 
 from registry import Registry
-from registry.errors import NoProductionVersion, PromptNotFound, RepositoryError
+from registry.errors import (
+    InvalidRegistry,
+    MissingVariables,
+    NoProductionVersion,
+    PromptNotFound,
+    PromptshipError,
+    RepositoryError,
+    UnknownVariables,
+    VersionNotFound,
+)
 
 
 def promote(path: Path, *args: str) -> None:
@@ -194,6 +204,45 @@ def test_typed_errors_from_a_repository(sample: Cli, repo: Path, tmp_path: Path)
     plain.mkdir()
     with pytest.raises(RepositoryError, match="not inside a git repository"):
         Registry.open(plain)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "fields"),
+    [
+        (lambda r: r.get("missing"), PromptNotFound, {"prompt": "missing"}),
+        (lambda r: r.get("greeting", version=7), VersionNotFound, {"version": 7}),
+        (lambda r: r.get("fresh"), NoProductionVersion, {"prompt": "fresh"}),
+        (
+            lambda r: r.render("greeting", {"name": "Ada"}),
+            MissingVariables,
+            {"missing": ("app_name",)},
+        ),
+        (
+            lambda r: r.render("greeting", {"name": "A", "app_name": "B", "x": 1}),
+            UnknownVariables,
+            {"unknown": ("x",)},
+        ),
+        (lambda r: r.get("broken"), InvalidRegistry, {}),
+    ],
+)
+def test_every_typed_error_through_a_repository(
+    sample: Cli,
+    repo: Path,
+    call: Callable[[Registry], object],
+    error: type[PromptshipError],
+    fields: dict[str, object],
+) -> None:
+    sample.ok("create", "fresh", "--content", "x")
+    sample.ok("create", "broken", "--content", "x")
+    sample.ok("promote", "broken", "1", "--yes")
+    pointer = repo / "prompts/broken/production.yaml"
+    pointer.write_text(pointer.read_text().replace("version: 1", "version: 5"))
+    git(repo, "commit", "-q", "-am", "A pointer edited by hand")
+    with pytest.raises(error) as caught:
+        call(Registry.open(repo))
+    assert caught.value.hint
+    for key, value in fields.items():
+        assert getattr(caught.value, key) == value
 
 
 def test_a_deleted_ref_is_an_error_on_refresh(sample: Cli, repo: Path) -> None:
