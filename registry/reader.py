@@ -10,14 +10,33 @@ time-to-live: what was read from a commit stays valid for that commit.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 from .consumer import PromptVersion, SnapshotReader
 from .gitstore import GitSnapshot, GitStore
+from .snapshot import Entry
 from .templates import Rendered
 
 __all__ = ["Registry"]
+
+
+class _Serialised:
+    """A commit's files read under one lock: a libgit2 repository must not be used by two
+    threads at once. Only first lookups read files; remembered answers take no lock."""
+
+    def __init__(self, snapshot: GitSnapshot, lock: threading.Lock) -> None:
+        self._snapshot = snapshot
+        self._lock = lock
+
+    def read(self, path: str) -> bytes | None:
+        with self._lock:
+            return self._snapshot.read(path)
+
+    def list_dir(self, path: str) -> tuple[Entry, ...] | None:
+        with self._lock:
+            return self._snapshot.list_dir(path)
 
 
 class Registry:
@@ -27,8 +46,8 @@ class Registry:
     def __init__(self, store: GitStore, ref: str | None) -> None:
         self._store = store
         self.ref = ref
-        snapshot = self._resolve()
-        self._current = (snapshot, SnapshotReader(snapshot))
+        self._lock = threading.Lock()
+        self._current = self._read(self._resolve())
 
     @classmethod
     def open(
@@ -41,9 +60,13 @@ class Registry:
         return cls(GitStore.open(path), ref)
 
     def _resolve(self) -> GitSnapshot:
-        if self.ref is None:
-            return self._store.snapshot()
-        return self._store.snapshot_at(self.ref)
+        with self._lock:
+            if self.ref is None:
+                return self._store.snapshot()
+            return self._store.snapshot_at(self.ref)
+
+    def _read(self, snapshot: GitSnapshot) -> tuple[GitSnapshot, SnapshotReader]:
+        return snapshot, SnapshotReader(_Serialised(snapshot, self._lock))
 
     @property
     def commit(self) -> str | None:
@@ -55,7 +78,7 @@ class Registry:
         snapshot = self._resolve()
         if snapshot.commit_id == self.commit:
             return False
-        self._current = (snapshot, SnapshotReader(snapshot))
+        self._current = self._read(snapshot)
         return True
 
     def get(

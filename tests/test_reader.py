@@ -272,3 +272,56 @@ def test_show_json_is_what_the_read_api_returns(sample: Cli, repo: Path) -> None
     shown = json.loads(sample.ok("show", "greeting", "--json").stdout)
     assert shown == Registry.open(repo).get("greeting").to_json()
     assert (shown["is_production"], shown["variables"]) == (True, ["app_name", "name"])
+
+
+def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
+    """Cold lookups from many threads, while promotions land and the registry refreshes."""
+    import threading
+    import time
+
+    from inmemory import ACTOR, add_prompt, add_version
+
+    from registry.gitstore import GitStore
+    from registry.identity import Identity
+    from registry.promotion import plan_promotion
+    from registry.snapshot import ChangeSet, DictSnapshot
+
+    snapshot = DictSnapshot()
+    names = [f"prompt-{i:02d}" for i in range(20)]
+    for name in names:
+        snapshot = add_version(add_prompt(snapshot, name, f"{name} one"), name, f"{name} two")
+    store = GitStore.open(repo)
+    identity = Identity(name="Alice Example", email="alice@example.com")
+    files = dict(snapshot.files)
+    store.write(
+        lambda snap, now: ChangeSet(prompt=None, writes=files, subject="seed"), identity=identity
+    )
+    prompts = Registry.open(repo)
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                for name in names:
+                    version = prompts.get(name)
+                    assert version.is_production and version.status == "published"
+                    assert version.content == f"{name} {'one' if version.version == 1 else 'two'}"
+                time.sleep(0.001)  # leave the writer some of the interpreter
+        except BaseException as exc:
+            failures.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(6)]
+    for thread in readers:
+        thread.start()
+    for name in names[::4]:
+        store.write(
+            lambda snap, now, name=name: plan_promotion(snap, name, 2, actor=ACTOR, now=now),
+            identity=identity,
+        )
+        prompts.refresh()
+    done.set()
+    for thread in readers:
+        thread.join(timeout=60)
+    assert failures == []
+    assert [prompts.get(n).version for n in names[:8]] == [2, 1, 1, 1, 2, 1, 1, 1]
