@@ -297,3 +297,11 @@ def test_verify_against_a_repository_without_the_commit(
     assert status == 1
     assert err.startswith("error: no commit ")
     assert run_main(other, "verify", str(out))[0] == 0
+
+
+def test_the_bundle_of_an_empty_repository_verifies_against_it(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "empty.json"
+    cli.ok("export", "--out", str(out))
+    assert json.loads(out.read_bytes()) == {"commit": None, "format": FORMAT, "prompts": []}
+    cli.ok("create", "greeting", "--content", "Hello")
+    assert "verified and matches" in cli.ok("verify", str(out), "--against-repo").stdout

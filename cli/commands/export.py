@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -82,22 +83,23 @@ def verify(session: Session, file: str, against_repo: bool) -> None:
     something does not verify."""
     from registry.errors import InputError, InvalidBundle
     from registry.export import compare_bundle, verify_bundle
+    from registry.snapshot import DictSnapshot, Snapshot
 
+    hint = "give the path of a file written by 'promptship export --out FILE'"
     try:
         with open(file, "rb") as handle:
             data = handle.read(_MAX_BUNDLE + 1)
     except OSError as exc:
-        raise InputError(f"cannot read {file}: {exc.strerror}") from None
+        raise InputError(f"cannot read {file}: {exc.strerror}", hint=hint) from None
     if len(data) > _MAX_BUNDLE:
-        raise InputError(f"{file}: larger than {_MAX_BUNDLE:,} bytes")
+        raise InputError(f"{file}: larger than {_MAX_BUNDLE:,} bytes", hint=hint)
     problems = verify_bundle(data, source=file)
     commit = None
     if not problems:
-        import json
-
         commit = json.loads(data)["commit"]
         if against_repo:
-            snapshot = session.snapshot(commit) if commit else session.store().snapshot()
+            # A bundle of a repository without commits is the export of an empty registry.
+            snapshot: Snapshot = session.snapshot(commit) if commit else DictSnapshot()
             problems = compare_bundle(data, snapshot, commit, source=file)
     if problems:
         raise InvalidBundle(file, problems)
