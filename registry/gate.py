@@ -1,8 +1,8 @@
 """The gate before production: a version is promoted only when its golden test cases pass.
 
-Skipping them is possible, and recorded: the history record carries ``"tests_skipped": true`` and
-the commit a ``Golden-Tests: skipped`` trailer, so the audit trail shows every promotion that went
-out untested.
+The commit says how it went in a ``Golden-Tests:`` trailer (``3 passed``). Skipping them is
+possible, and recorded: the history record carries ``"tests_skipped": true`` and the trailer reads
+``skipped``, so the audit trail shows every promotion that went out untested.
 """
 
 from __future__ import annotations
@@ -38,15 +38,18 @@ def plan_tested_promotion(
         )
         return replace(plan, trailers=(*plan.trailers, ("Golden-Tests", "skipped")))
     plan = plan_promotion(snapshot, name, number, notes=notes, actor=actor, now=now)
-    require_passing(snapshot, name, number)
-    return plan
+    passed = require_passing(snapshot, name, number)
+    if not passed:
+        return plan
+    return replace(plan, trailers=(*plan.trailers, ("Golden-Tests", f"{passed} passed")))
 
 
-def require_passing(snapshot: Snapshot, name: str, number: int) -> None:
-    """Raise ``GoldenTestsFailed`` naming every failing case of ``name`` v``number``."""
+def require_passing(snapshot: Snapshot, name: str, number: int) -> int:
+    """How many cases of ``name`` v``number`` ran and passed; ``GoldenTestsFailed`` naming
+    every failing case when one did not."""
     report = run_tests(snapshot, name, number)
     if report.ok:
-        return
+        return len(report.ran)
     raise GoldenTestsFailed(
         name,
         number,

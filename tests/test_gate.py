@@ -85,7 +85,7 @@ def test_passing_cases_let_the_promotion_through(gated: Cli, repo: Path) -> None
     assert "version: 2" in pointer
     record = json.loads((repo / "prompts/greeting/history.yaml").read_text().splitlines()[-1][2:])
     assert SKIPPED_KEY not in record
-    assert "Golden-Tests" not in git(repo, "log", "-1", "--format=%B")
+    assert git(repo, "log", "-1", "--format=%B").rstrip().endswith("Golden-Tests: 2 passed")
 
 
 def test_the_committed_cases_decide_not_the_work_tree(gated: Cli, repo: Path) -> None:
@@ -152,6 +152,19 @@ def test_plan_skipping_records_it(snapshot: DictSnapshot) -> None:
     assert plan.trailers[-1] == ("Golden-Tests", "skipped")
     history = plan.writes["prompts/greeting/history.yaml"]
     assert history is not None and b'"tests_skipped": true' in history
+
+
+def test_plan_without_cases_adds_no_trailer(snapshot: DictSnapshot) -> None:
+    untested = DictSnapshot(
+        {k: v for k, v in snapshot.files.items() if not k.endswith("tests.yaml")}
+    )
+    plan = plan_tested_promotion(untested, "greeting", 2, actor=ACTOR, now=NOW)
+    assert [key for key, _ in plan.trailers] == [
+        "Prompt",
+        "Version",
+        "Previous-Version",
+        "Promoted-By",
+    ]
 
 
 def test_lifecycle_rules_come_before_the_cases(snapshot: DictSnapshot) -> None:
