@@ -11,6 +11,7 @@ from conftest import Cli, git, promptship, run_main
 from golden_files import commit_tests
 from inmemory import add_prompt, add_version, with_file
 
+from registry.catalog import load_version
 from registry.check import check_tree
 from registry.errors import InvalidRegistry
 from registry.goldens import parse_cases, run_cases, run_tests
@@ -228,30 +229,55 @@ def test_cases_for_other_versions_are_skipped(snapshot: DictSnapshot) -> None:
     assert run(snapshot, tests, number=2) == [("old", "skipped", ()), ("new", "passed", ())]
 
 
-def test_a_catastrophic_regex_is_stopped(snapshot: DictSnapshot) -> None:
+def test_backtracking_expressions_finish_at_once(snapshot: DictSnapshot) -> None:
+    """Expressions that take a backtracking engine hours run in linear time."""
     snap = add_prompt(snapshot, "long", "{{ text }}")
-    tests = (
-        "- name: slow\n"
-        f"  variables: {{text: {'x' * 5000}}}\n"
-        "  expect: {regex: ['(x+x+)+y', '(x+x+)+z', '^x']}\n"
+    snap = with_file(
+        snap,
+        "prompts/long/tests.yaml",
+        (
+            "- name: slow elsewhere\n"
+            f"  variables: {{text: {'x' * 100_000}}}\n"
+            "  expect: {regex: ['(x+x+)+y', '^(\\w+\\s?)*$', '(.*x){20}']}\n"
+        ).encode(),
     )
     started = time.monotonic()
-    with_tests = with_file(snap, "prompts/long/tests.yaml", tests.encode())
-    from registry.catalog import load_version
-    from registry.goldens import load_cases
+    ((_, status, failures),) = [
+        (r.name, r.status, r.failures) for r in run_tests(snap, "long", 1).results
+    ]
+    assert time.monotonic() - started < 5
+    assert status == "failed"
+    assert failures == ("content: does not match regex '(x+x+)+y'",)
 
-    report = run_cases(
-        load_version(with_tests, "long", 1), load_cases(with_tests, "long"), regex_budget=0.3
+
+def test_expressions_share_a_time_budget(snapshot: DictSnapshot) -> None:
+    cases = parse_cases(
+        b"- {name: a, variables: {name: A, app_name: B}, expect: {regex: [H, A]}}", path=PATH
     )
-    elapsed = time.monotonic() - started
-    (result,) = report.results
-    assert result.status == "failed"
-    assert "was stopped" in result.failures[0]
-    # The budget is shared by the whole run: once spent, no other expression runs.
-    assert [
-        f.endswith("not run: the time for regular expressions ran out") for f in result.failures
-    ] == [False, True, True]
-    assert elapsed < 5
+    version = load_version(snapshot, "greeting", 1)
+    ((_, status, failures),) = [
+        (r.name, r.status, r.failures) for r in run_cases(version, cases, regex_budget=0).results
+    ]
+    assert status == "failed"
+    assert [f.endswith("may take 0 s in all") for f in failures] == [True, True]
+    assert run_cases(version, cases).ok
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("(a{65535}){65535}", "invalid repetition size"),
+        ("(a{100}){100}", "invalid repetition size"),
+        ("a{1001}", "invalid repetition size"),
+        ("(?=lookahead)", "invalid perl operator"),
+        ("(\\w)\\1", "invalid escape sequence"),
+    ],
+)
+def test_expressions_re2_refuses_are_reported_not_run(pattern: str, reason: str) -> None:
+    problems = cases_of(f"- {{name: a, expect: {{regex: '{pattern}'}}}}")
+    assert len(problems) == 1
+    assert "not a regular expression RE2 accepts" in problems[0]
+    assert reason in problems[0]
 
 
 def test_a_broken_template_fails_every_case(snapshot: DictSnapshot) -> None:
@@ -367,3 +393,13 @@ def test_check_command_reports_a_broken_tests_file(sample: Cli, repo: Path) -> N
     (repo / "prompts/greeting/tests.yaml").write_text("- {name: a, expect: {containz: x}}\n")
     result = sample("check")
     assert "prompts/greeting/tests.yaml:1: case 'a': unknown key 'containz'" in result.stdout
+
+
+def test_a_refused_expression_is_reported_once_and_cleanly(sample: Cli, repo: Path) -> None:
+    (repo / "prompts/greeting/tests.yaml").write_text(
+        "- {name: a, variables: {name: x}, expect: {regex: '(?=x)'}}\n"
+    )
+    done = promptship(repo, "check")
+    assert done.returncode == 1
+    assert "not a regular expression RE2 accepts: invalid perl operator" in done.stdout
+    assert done.stderr == "1 problem(s) found\n"  # nothing logged by the engine itself
