@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from registry.goldens import parse_cases
 
@@ -56,3 +59,43 @@ def test_the_documented_tests_files_are_valid() -> None:
     assert len(examples) == 2
     for example in examples:
         assert parse_cases(example.encode(), path="tests.yaml")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_the_javascript_digest_matches_promptship(tmp_path: Path) -> None:
+    """A consumer in another language, following the guide, gets the digests promptship wrote."""
+    from inmemory import add_prompt
+
+    from registry.export import export_bundle
+    from registry.snapshot import DictSnapshot
+
+    snapshot = add_prompt(
+        DictSnapshot(),
+        "greeting",
+        'Grüß dich, {{ name }} — "quoted" \\ back\tslash\n',
+        metadata={
+            "model": "gpt-4o",
+            "max_tokens": 200,
+            "stop": ["\n", "é"],
+            "nested": {"b": 1, "a": None},
+        },
+    )
+    snapshot = add_prompt(
+        snapshot,
+        "support",
+        [("system", "Vous êtes 🤖 {{ company }}"), ("user", "{{ question }}\u0001")],
+        metadata={"temperature": 0.2},
+    )
+    bundle = tmp_path / "bundle.json"
+    bundle.write_bytes(export_bundle(snapshot, "a" * 40))
+    (js,) = blocks((DOCS / "consumers.md").read_text(), "js")
+    script = tmp_path / "verify.js"
+    script.write_text(
+        js + "\nconst bundle = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));\n"
+        "for (const e of bundle.prompts) console.log(e.name, digest(e) === e.digest);\n"
+    )
+    done = subprocess.run(
+        ["node", str(script), str(bundle)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["greeting true", "support true"]
