@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from .commands import authoring, checking, history, promote, reading, running, setup
+from .commands import (
+    authoring,
+    checking,
+    export,
+    history,
+    promote,
+    reading,
+    running,
+    setup,
+    testing,
+)
 from .session import Session
 
 __all__ = ["app"]
@@ -32,6 +42,6 @@ def app(ctx: click.Context, repo: str | None) -> None:
     ctx.obj = Session(repo)
 
 
-for module in (setup, authoring, reading, promote, history, checking, running):
+for module in (setup, authoring, reading, promote, history, checking, testing, export, running):
     for command in module.COMMANDS:
         app.add_command(command)

@@ -3,13 +3,22 @@
 The core modules (``model``, ``lifecycle``, ``promotion``, ``history``, ``check``, ``templates``)
 read snapshots and return change sets; ``gitstore`` reads snapshots from git and writes change sets
 as commits. Importing ``registry`` itself is cheap: git and templates load on first use.
+
+Applications read prompts with ``Registry`` (``from registry import Registry``); see
+docs/consumers.md.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     ConcurrentChange,
     DirtyWorkTree,
+    GoldenTestsFailed,
     IdentityMissing,
     InputError,
+    InvalidBundle,
     InvalidConfig,
     InvalidName,
     InvalidRegistry,
@@ -32,11 +41,25 @@ from .errors import (
     VersionNotFound,
 )
 
+if TYPE_CHECKING:
+    from .consumer import PromptVersion
+    from .reader import Registry
+    from .templates import Rendered
+
+# Loaded on first access, so that ``import registry`` does not load git or Jinja2.
+_LAZY = {
+    "PromptVersion": "consumer",
+    "Registry": "reader",
+    "Rendered": "templates",
+}
+
 __all__ = [
     "ConcurrentChange",
     "DirtyWorkTree",
+    "GoldenTestsFailed",
     "IdentityMissing",
     "InputError",
+    "InvalidBundle",
     "InvalidConfig",
     "InvalidName",
     "InvalidRegistry",
@@ -47,9 +70,12 @@ __all__ = [
     "Problem",
     "PromptExists",
     "PromptNotFound",
+    "PromptVersion",
     "PromptshipError",
     "ProviderError",
+    "Registry",
     "RenderError",
+    "Rendered",
     "RepositoryError",
     "RunNotFound",
     "Superseded",
@@ -58,3 +84,17 @@ __all__ = [
     "VariablesError",
     "VersionNotFound",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

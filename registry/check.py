@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .errors import InvalidRegistry, Problem, PromptshipError
+from .goldens import check_cases
 from .history import HistoryRecord, parse_history
 from .model import Pointer, Version, parse_pointer, parse_prompt_info, parse_version
 from .names import PROMPTS_DIR, history_path, is_valid_name, pointer_path, prompt_file, versions_dir
@@ -88,6 +89,7 @@ def check_prompt(snapshot: Snapshot, name: str) -> list[Problem]:
     pointer = _read_pointer(snapshot, name, problems)
     history = _read_history(snapshot, name, problems)
     problems.extend(_production_rules(name, versions, pointer))
+    problems.extend(check_cases(snapshot, name))
     if history is not None:
         problems.extend(_history_rules(name, versions, pointer, history))
     return problems

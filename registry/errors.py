@@ -14,8 +14,10 @@ from typing import Literal
 __all__ = [
     "ConcurrentChange",
     "DirtyWorkTree",
+    "GoldenTestsFailed",
     "IdentityMissing",
     "InputError",
+    "InvalidBundle",
     "InvalidConfig",
     "InvalidName",
     "InvalidRegistry",
@@ -303,3 +305,35 @@ class RunNotFound(PromptshipError):
             message = f"no run with id {run_id!r} in this clone's run log"
             hint = "'promptship runs' lists the runs made in this clone"
         super().__init__(message, hint=hint)
+
+
+class GoldenTestsFailed(PromptshipError):
+    """Golden test cases of a version failed; ``failed`` names them, in file order."""
+
+    def __init__(
+        self, prompt: str, version: int, failed: Sequence[str], total: int, *, hint: str
+    ) -> None:
+        self.prompt = prompt
+        self.version = version
+        self.failed = tuple(failed)
+        self.total = total
+        names = ", ".join(repr(n) for n in self.failed)
+        super().__init__(
+            f"{prompt} v{version} failed {len(self.failed)} of {total} golden test "
+            f"case(s): {names}",
+            hint=hint,
+        )
+
+
+class InvalidBundle(PromptshipError):
+    """An export bundle that does not verify; ``problems`` lists every finding."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        lines = [str(p) for p in self.problems]
+        super().__init__(
+            "\n  ".join([f"{source} does not verify:", *lines]),
+            hint="do not use this file: export it again from the repository "
+            "('promptship export --ref REV --out FILE')",
+        )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -19,6 +19,7 @@ from .errors import MissingVariables, RenderError, TemplateSyntaxError, UnknownV
 from .model import Version
 
 __all__ = [
+    "PreparedVersion",
     "Rendered",
     "check_template",
     "render_version",
@@ -40,20 +41,20 @@ def check_template(text: str, *, where: str) -> None:
     template_variables(text, where=where)
 
 
-def template_variables(text: str, *, where: str = "template") -> frozenset[str]:
+def _parse(env: ImmutableSandboxedEnvironment, text: str, where: str) -> nodes.Template:
     try:
-        tree = _environment().parse(text)
+        return env.parse(text)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateSyntaxError(where, exc.message or "invalid syntax", exc.lineno) from None
-    return frozenset(meta.find_undeclared_variables(tree))
+
+
+def template_variables(text: str, *, where: str = "template") -> frozenset[str]:
+    return frozenset(meta.find_undeclared_variables(_parse(_environment(), text, where)))
 
 
 def version_variables(version: Version) -> tuple[str, ...]:
     """The variables a version's templates use, sorted."""
-    found: set[str] = set()
-    for where, text in version.templates():
-        found |= template_variables(text, where=f"{version.prompt} v{version.version} {where}")
-    return tuple(sorted(found))
+    return PreparedVersion(version).variables
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -75,38 +76,62 @@ class Rendered:
         return data
 
 
-def render_version(version: Version, values: Mapping[str, Any]) -> Rendered:
-    expected = version_variables(version)
-    missing = sorted(set(expected) - set(values))
-    unknown = sorted(set(values) - set(expected))
-    if missing:
-        raise MissingVariables(missing, unknown, expected)
-    if unknown:
-        raise UnknownVariables(missing, unknown, expected)
-    env = _environment()
-    rendered = [(where, _render(env, text, values, where)) for where, text in version.templates()]
-    if version.type == "text":
+class PreparedVersion:
+    """A version's templates parsed once, compiled on the first render and reused after, so a
+    long-running reader renders without parsing again."""
+
+    def __init__(self, version: Version) -> None:
+        self.version = version
+        self._env = _environment()
+        self._trees = [
+            (where, _parse(self._env, text, f"{version.prompt} v{version.version} {where}"))
+            for where, text in version.templates()
+        ]
+        found: set[str] = set()
+        for _, tree in self._trees:
+            found |= meta.find_undeclared_variables(tree)
+        self.variables: tuple[str, ...] = tuple(sorted(found))
+        self._compiled: list[tuple[str, jinja2.Template]] | None = None
+
+    def render(self, values: Mapping[str, Any]) -> Rendered:
+        version = self.version
+        missing = sorted(set(self.variables) - set(values))
+        unknown = sorted(set(values) - set(self.variables))
+        if missing:
+            raise MissingVariables(missing, unknown, self.variables)
+        if unknown:
+            raise UnknownVariables(missing, unknown, self.variables)
+        if self._compiled is None:
+            self._compiled = [(where, self._env.from_string(tree)) for where, tree in self._trees]
+        rendered = [_render(template, values, where) for where, template in self._compiled]
+        if version.type == "text":
+            return Rendered(
+                prompt=version.prompt,
+                version=version.version,
+                type="text",
+                content=rendered[0],
+                messages=None,
+            )
+        messages = tuple(
+            {"role": m.role, "content": text}
+            for m, text in zip(version.messages or (), rendered, strict=True)
+        )
         return Rendered(
             prompt=version.prompt,
             version=version.version,
-            type="text",
-            content=rendered[0][1],
-            messages=None,
+            type="chat",
+            content=None,
+            messages=messages,
         )
-    messages = tuple(
-        {"role": m.role, "content": text}
-        for m, (_, text) in zip(version.messages or (), rendered, strict=True)
-    )
-    return Rendered(
-        prompt=version.prompt, version=version.version, type="chat", content=None, messages=messages
-    )
 
 
-def _render(
-    env: ImmutableSandboxedEnvironment, text: str, values: Mapping[str, Any], where: str
-) -> str:
+def render_version(version: Version, values: Mapping[str, Any]) -> Rendered:
+    return PreparedVersion(version).render(values)
+
+
+def _render(template: jinja2.Template, values: Mapping[str, Any], where: str) -> str:
     try:
-        return env.from_string(text).render(**values)
+        return template.render(**values)
     except SecurityError as exc:
         raise RenderError(
             f"{where}: the template tried something the sandbox forbids: {exc}",

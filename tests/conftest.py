@@ -61,8 +61,16 @@ def repo(tmp_path: Path) -> Path:
 @dataclass(frozen=True)
 class Outcome:
     exit_code: int
-    stdout: str
-    stderr: str
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode()
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_bytes.decode()
 
     @property
     def output(self) -> str:
@@ -81,7 +89,7 @@ class Cli:
         runner = CliRunner()
         with runner.isolation(input=input) as (out, err, _):
             status = main(["--repo", str(self.path), *args])
-        return Outcome(status, out.getvalue().decode(), err.getvalue().decode())
+        return Outcome(status, out.getvalue(), err.getvalue())
 
     def ok(self, *args: str, input: str | None = None) -> Outcome:
         result = self(*args, input=input)

@@ -24,6 +24,12 @@ from ..session import Session, pass_session
     "--yes", "-y", is_flag=True, help="Do not ask for confirmation (required without a terminal)."
 )
 @click.option("--dry-run", is_flag=True, help="Show the exact commit it would make; write nothing.")
+@click.option(
+    "--skip-tests",
+    is_flag=True,
+    help="Promote without running the golden test cases (prompts/NAME/tests.yaml); the "
+    "history record says they were skipped.",
+)
 @write_ref_option
 @by_option
 @pass_session
@@ -34,23 +40,27 @@ def promote(
     notes: str,
     yes: bool,
     dry_run: bool,
+    skip_tests: bool,
     ref: str | None,
     by: str | None,
 ) -> None:
     """Promote VERSION of NAME to production, in one commit.
 
     The commit moves prompts/NAME/production.yaml, makes VERSION published and the previous
-    production version archived, and appends a record to prompts/NAME/history.yaml. To roll back,
-    unarchive an earlier version and promote it."""
+    production version archived, and appends a record to prompts/NAME/history.yaml. VERSION's
+    golden test cases run first, and any failure stops the promotion. To roll back, unarchive an
+    earlier version and promote it."""
     from registry.diffs import unified_diff
+    from registry.gate import plan_tested_promotion
     from registry.gitstore import utc_now
-    from registry.promotion import plan_promotion
 
     number = parse_version(version)
     store = session.store(ref)
     identity = store.identity(by)
     base = store.snapshot()
-    plan = plan_promotion(base, name, number, notes=notes, actor=str(identity), now=utc_now())
+    plan = plan_tested_promotion(
+        base, name, number, notes=notes, actor=str(identity), now=utc_now(), skip_tests=skip_tests
+    )
     record = plan.record
     assert record is not None
     if dry_run:
@@ -68,8 +78,8 @@ def promote(
     if not yes:
         _confirm(name, record.previous_version, number, notes, str(identity), store.branch)
     result = store.write(
-        lambda snap, now: plan_promotion(
-            snap, name, number, notes=notes, actor=str(identity), now=now
+        lambda snap, now: plan_tested_promotion(
+            snap, name, number, notes=notes, actor=str(identity), now=now, skip_tests=skip_tests
         ),
         identity=identity,
         base=base,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 import click
 
@@ -10,9 +10,6 @@ from ..inputs import parse_variables
 from ..options import json_option, read_ref_option, variables_options
 from ..output import echo_json, echo_table
 from ..session import Session, pass_session
-
-if TYPE_CHECKING:
-    from registry.model import Version
 
 
 @click.command("list")
@@ -144,30 +141,6 @@ def versions(
     )
 
 
-def _version_json(
-    version: Version, variables: tuple[str, ...], is_production: bool
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "prompt": version.prompt,
-        "version": version.version,
-        "status": version.status,
-        "type": version.type,
-    }
-    if version.type == "text":
-        data["content"] = version.content
-    else:
-        data["messages"] = [{"role": m.role, "content": m.content} for m in version.messages or ()]
-    data.update(
-        variables=list(variables),
-        metadata=dict(version.metadata),
-        is_production=is_production,
-        digest=version.digest,
-        created_at=version.created_at,
-        created_by=version.created_by,
-    )
-    return data
-
-
 @click.command()
 @click.argument("selector", metavar="NAME[@VERSION|@production|@latest]")
 @read_ref_option
@@ -175,25 +148,19 @@ def _version_json(
 @pass_session
 def show(session: Session, selector: str, ref: str | None, as_json: bool) -> None:
     """Show one version of a prompt: production by default, @latest, or @N."""
-    from registry.catalog import load_pointer, resolve
-    from registry.names import parse_selector
-    from registry.templates import version_variables
+    from registry.consumer import SnapshotReader
 
-    chosen = parse_selector(selector)
-    snap = session.snapshot(ref)
-    version = resolve(snap, chosen)
-    pointer = load_pointer(snap, chosen.prompt)
-    is_production = pointer is not None and pointer.version == version.version
-    variables = version_variables(version)
+    version = SnapshotReader(session.snapshot(ref)).get(selector)
+    data = version.to_json()
     if as_json:
-        echo_json(_version_json(version, variables, is_production))
+        echo_json(data)
         return
-    state = version.status + (", production" if is_production else "")
+    state = version.status + (", production" if version.is_production else "")
     click.echo(f"{version.prompt} v{version.version} ({state})")
     click.echo(f"type:      {version.type}")
     click.echo(f"created:   {version.created_at} by {version.created_by}")
-    click.echo(f"variables: {', '.join(variables) or '(none)'}")
-    for key, value in version.metadata.items():
+    click.echo(f"variables: {', '.join(version.variables) or '(none)'}")
+    for key, value in data["metadata"].items():
         click.echo(f"{key + ':':<10} {value}")
     click.echo("")
     if version.type == "text":

@@ -1,0 +1,250 @@
+"""The export bundle: every production version of one commit as one JSON file, and its checks.
+
+The bytes depend only on the commit (keys sorted, prompts by name, no time of export), so a build
+cache keyed on the file's hash works. Each entry carries the fields its digest covers, so a
+consumer in any language can recompute it (docs/consumers.md gives the algorithm); ``verify_bundle``
+does that and more in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .consumer import PromptVersion, SnapshotReader
+from .errors import InvalidBundle, Problem, PromptshipError
+from .model import CHAT_ROLES, TYPES, Message, Version, digest_of, is_timestamp, parse_identity
+from .names import is_valid_name
+from .snapshot import Snapshot
+from .templates import PreparedVersion
+
+__all__ = [
+    "FORMAT",
+    "bundle_bytes",
+    "compare_bundle",
+    "export_bundle",
+    "load_bundle",
+    "verify_bundle",
+]
+
+FORMAT = "promptship-export/1"
+_COMMIT = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+_COMMON = (
+    "name",
+    "version",
+    "digest",
+    "type",
+    "variables",
+    "metadata",
+    "created_at",
+    "created_by",
+    "promoted_at",
+    "promoted_by",
+)
+
+
+def export_bundle(snapshot: Snapshot, commit: str | None) -> bytes:
+    """The bundle of every production version in ``snapshot``, read from ``commit``."""
+    prompts = [_entry(v) for v in SnapshotReader(snapshot).production_versions()]
+    return bundle_bytes({"format": FORMAT, "commit": commit, "prompts": prompts})
+
+
+def bundle_bytes(bundle: Mapping[str, Any]) -> bytes:
+    """The one serialisation: sorted keys, two-space indent, UTF-8 as is, a final newline."""
+    text = json.dumps(bundle, sort_keys=True, indent=2, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def _entry(version: PromptVersion) -> dict[str, Any]:
+    entry = version.to_json()
+    entry["name"] = entry.pop("prompt")
+    for key in ("status", "is_production"):  # always published, always production
+        del entry[key]
+    return entry
+
+
+def load_bundle(data: bytes, *, source: str = "bundle") -> dict[str, Any]:
+    """The parsed bundle, after ``verify_bundle`` found nothing wrong (else ``InvalidBundle``)."""
+    problems = verify_bundle(data, source=source)
+    if problems:
+        raise InvalidBundle(source, problems)
+    loaded: dict[str, Any] = json.loads(data)
+    return loaded
+
+
+def verify_bundle(data: bytes, *, source: str = "bundle") -> list[Problem]:
+    """Every problem of a bundle on its own: its shape, the order of its prompts, each digest
+    recomputed from the entry's fields and each variable list from its templates. An empty list
+    means the file is as ``export`` wrote it for some registry; ``compare_bundle`` checks it
+    against the repository."""
+    problems: list[Problem] = []
+
+    def add(message: str, rule: str = "bundle-format") -> None:
+        problems.append(Problem(file=source, rule=rule, message=message))
+
+    try:
+        bundle = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        add(f"not a JSON document in UTF-8: {exc}")
+        return problems
+    if not isinstance(bundle, dict) or set(bundle) != {"format", "commit", "prompts"}:
+        add("must be an object with exactly the keys commit, format, prompts")
+        return problems
+    if bundle["format"] != FORMAT:
+        add(f"format is {bundle['format']!r}; this promptship reads {FORMAT!r}")
+    commit = bundle["commit"]
+    if commit is not None and not (isinstance(commit, str) and _COMMIT.match(commit)):
+        add(f"commit must be a commit id (hex) or null, not {commit!r}")
+    prompts = bundle["prompts"]
+    if not isinstance(prompts, list):
+        add("prompts must be a list")
+        return problems
+    names: list[str] = []
+    for index, entry in enumerate(prompts):
+        where = f"prompts[{index}]"
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            where += f" ({entry['name']})"
+            names.append(entry["name"])
+        for rule, message in _entry_problems(entry):
+            add(f"{where}: {message}", rule)
+    if names != sorted(set(names)):
+        add("prompts must be sorted by name, each name once", "order")
+    return problems
+
+
+def _entry_problems(entry: Any) -> list[tuple[str, str]]:
+    if not isinstance(entry, dict):
+        return [("bundle-format", "must be an object")]
+    kind = entry.get("type")
+    if kind not in TYPES:
+        return [("bundle-format", f"type must be one of {', '.join(TYPES)}, not {kind!r}")]
+    body = "content" if kind == "text" else "messages"
+    expected = {*_COMMON, body}
+    if set(entry) != expected:
+        missing = sorted(expected - set(entry))
+        extra = sorted(set(entry) - expected)
+        text = ", ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unexpected {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        return [("bundle-format", f"keys do not match a {kind} prompt: {text}")]
+    found = _field_problems(entry)
+    if found:
+        return found
+    version = _version_of(entry)
+    if digest_of(version.to_mapping()) != entry["digest"]:
+        found.append(("digest", "digest does not match the entry's content: it was changed"))
+    try:
+        variables = list(PreparedVersion(version).variables)
+    except PromptshipError as exc:
+        return [*found, ("template", exc.message)]
+    if entry["variables"] != variables:
+        found.append(("variables", f"variables should be {variables}, not {entry['variables']}"))
+    return found
+
+
+def _field_problems(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    checks = [
+        (isinstance(entry["name"], str) and is_valid_name(entry["name"]), "name"),
+        (type(entry["version"]) is int and entry["version"] >= 1, "version"),
+        (isinstance(entry["digest"], str) and bool(_DIGEST.match(entry["digest"])), "digest"),
+        (
+            isinstance(entry["variables"], list)
+            and all(isinstance(v, str) for v in entry["variables"]),
+            "variables",
+        ),
+        (isinstance(entry["metadata"], dict), "metadata"),
+        (is_timestamp(entry["created_at"]), "created_at"),
+        (is_timestamp(entry["promoted_at"]), "promoted_at"),
+        (_is_identity(entry["created_by"]), "created_by"),
+        (_is_identity(entry["promoted_by"]), "promoted_by"),
+    ]
+    if entry["type"] == "text":
+        checks.append((isinstance(entry["content"], str), "content"))
+    else:
+        checks.append((_is_messages(entry["messages"]), "messages"))
+    return [
+        ("bundle-format", f"{key} is not valid: {entry[key]!r}") for ok, key in checks if not ok
+    ]
+
+
+def _is_identity(value: Any) -> bool:
+    return isinstance(value, str) and parse_identity(value) is not None
+
+
+def _is_messages(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(m, dict)
+            and set(m) == {"role", "content"}
+            and m["role"] in CHAT_ROLES
+            and isinstance(m["content"], str)
+            for m in value
+        )
+    )
+
+
+def _version_of(entry: Mapping[str, Any]) -> Version:
+    messages = entry.get("messages")
+    return Version(
+        prompt=entry["name"],
+        version=entry["version"],
+        status="published",
+        type=entry["type"],
+        content=entry.get("content"),
+        messages=tuple(Message(role=m["role"], content=m["content"]) for m in messages)
+        if messages is not None
+        else None,
+        metadata=entry["metadata"],
+        created_at=entry["created_at"],
+        created_by=entry["created_by"],
+    )
+
+
+def compare_bundle(
+    data: bytes, snapshot: Snapshot, commit: str | None, *, source: str = "bundle"
+) -> list[Problem]:
+    """How a bundle differs from the export of ``commit`` (whose files ``snapshot`` holds): an
+    empty list means it is byte for byte what ``export`` writes for that commit."""
+    expected = export_bundle(snapshot, commit)
+    if data == expected:
+        return []
+    problems = verify_bundle(data, source=source)
+    if problems:
+        return problems
+    ours = {e["name"]: e for e in json.loads(expected)["prompts"]}
+    bundle = json.loads(data)
+    theirs = {e["name"]: e for e in bundle["prompts"]}
+
+    def add(message: str, rule: str = "repository") -> None:
+        problems.append(Problem(file=source, rule=rule, message=message))
+
+    if bundle["commit"] != commit:
+        add(f"names commit {bundle['commit']}, not {commit}")
+    for name in sorted(ours.keys() | theirs.keys()):
+        if name not in theirs:
+            add(f"{name}: in production at the commit, missing from the bundle")
+        elif name not in ours:
+            add(f"{name}: in the bundle, but not in production at the commit")
+        elif ours[name] != theirs[name]:
+            keys = sorted(
+                k
+                for k in ours[name].keys() | theirs[name].keys()
+                if ours[name].get(k) != theirs[name].get(k)
+            )
+            add(f"{name}: differs from the commit in {', '.join(keys)}")
+    if not problems:
+        add(
+            "same prompts as the commit's export, but not the same bytes: it was re-serialised",
+            "bytes",
+        )
+    return problems
