@@ -6,6 +6,8 @@ as commits. Importing ``registry`` itself is cheap: git and templates load on fi
 """
 
 from .errors import (
+    BranchDiverged,
+    BranchExists,
     ConcurrentChange,
     DirtyWorkTree,
     IdentityMissing,
@@ -13,12 +15,15 @@ from .errors import (
     InvalidName,
     InvalidRegistry,
     LifecycleError,
+    LockFileExists,
     MissingVariables,
     NoProductionVersion,
     Problem,
     PromptExists,
     PromptNotFound,
     PromptshipError,
+    PushRejected,
+    RemoteError,
     RenderError,
     RepositoryError,
     Superseded,
@@ -29,6 +34,8 @@ from .errors import (
 )
 
 __all__ = [
+    "BranchDiverged",
+    "BranchExists",
     "ConcurrentChange",
     "DirtyWorkTree",
     "IdentityMissing",
@@ -36,12 +43,15 @@ __all__ = [
     "InvalidName",
     "InvalidRegistry",
     "LifecycleError",
+    "LockFileExists",
     "MissingVariables",
     "NoProductionVersion",
     "Problem",
     "PromptExists",
     "PromptNotFound",
     "PromptshipError",
+    "PushRejected",
+    "RemoteError",
     "RenderError",
     "RepositoryError",
     "Superseded",
