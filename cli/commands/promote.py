@@ -9,8 +9,8 @@ import click
 from registry.errors import PromptshipError
 from registry.names import parse_version
 
-from ..options import by_option, write_ref_option
-from ..output import done
+from ..options import Publish, branch_options, by_option, push_options, write_ref_option
+from ..output import done, proposed
 from ..session import Session, pass_session
 
 
@@ -26,6 +26,8 @@ from ..session import Session, pass_session
 @click.option("--dry-run", is_flag=True, help="Show the exact commit it would make; write nothing.")
 @write_ref_option
 @by_option
+@branch_options
+@push_options
 @pass_session
 def promote(
     session: Session,
@@ -36,26 +38,33 @@ def promote(
     dry_run: bool,
     ref: str | None,
     by: str | None,
+    publish: Publish,
 ) -> None:
     """Promote VERSION of NAME to production, in one commit.
 
     The commit moves prompts/NAME/production.yaml, makes VERSION published and the previous
     production version archived, and appends a record to prompts/NAME/history.yaml. To roll back,
-    unarchive an earlier version and promote it."""
+    unarchive an earlier version and promote it.
+
+    With --branch, the commit goes on a new branch for a pull request instead."""
     from registry.diffs import unified_diff
     from registry.gitstore import utc_now
     from registry.promotion import plan_promotion
 
     number = parse_version(version)
+    if publish.branch is not None and ref is not None:
+        raise click.UsageError("--branch makes a new branch; --ref does not go with it")
     store = session.store(ref)
     identity = store.identity(by)
-    base = store.snapshot()
+    start = session.branch_start(publish)
+    base = start.snapshot if start is not None else store.snapshot()
+    where = f"new branch {publish.branch} from {start.rev}" if start else store.branch
     plan = plan_promotion(base, name, number, notes=notes, actor=str(identity), now=utc_now())
     record = plan.record
     assert record is not None
     if dry_run:
         click.echo(
-            f"would commit on {store.branch}"
+            f"would commit on {where}"
             + (f" (parent {base.commit_id[:10]})" if base.commit_id else "")
         )
         click.echo(f"Author: {identity}\n")
@@ -66,16 +75,22 @@ def promote(
         click.echo("\n(dry run: nothing was written)", err=True)
         return
     if not yes:
-        _confirm(name, record.previous_version, number, notes, str(identity), store.branch)
-    result = store.write(
+        _confirm(name, record.previous_version, number, notes, str(identity), where)
+    result = session.write(
+        store,
         lambda snap, now: plan_promotion(
             snap, name, number, notes=notes, actor=str(identity), now=now
         ),
         identity=identity,
         base=base,
+        publish=publish,
+        start=start,
     )
     was = f" (was v{record.previous_version})" if record.previous_version else ""
-    done(f"promoted {name} v{number} to production{was}", result.commit)
+    if start is not None and publish.branch is not None:
+        proposed(f"the promotion of {name} v{number}{was}", publish.branch, start, result)
+    else:
+        done(f"promoted {name} v{number} to production{was}", result)
 
 
 def _confirm(
