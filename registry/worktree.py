@@ -217,6 +217,7 @@ def resume_sync(repo: pygit2.Repository) -> None:
     edited meanwhile keeps the edit (its index entry still follows the branch, so the edit shows
     as an unstaged change, never as a staged revert)."""
     file = Path(repo.path) / _JOURNAL_NAME
+    _remove_temporary_files(Path(repo.path), [_JOURNAL_NAME])
     try:
         journal = json.loads(file.read_bytes())
     except FileNotFoundError:

@@ -118,6 +118,17 @@ def test_a_journal_of_a_move_that_never_happened_is_dropped(sample: Cli, repo: P
     assert {k: v for k, v in files_under(repo).items() if "farewell" not in k} == files
 
 
+def test_half_written_files_of_a_killed_sync_are_removed(sample: Cli, repo: Path) -> None:
+    _killed_after_moving(repo)
+    strays = [repo / "prompts/greeting/.promptship-k1ll3d", repo / ".git" / ".promptship-j0urn4l"]
+    for stray in strays:
+        stray.write_text("half")
+    sample.ok("create", "farewell")
+    assert not any(stray.exists() for stray in strays)
+    assert status_clean(repo)
+    assert Cli(repo)("check").exit_code == 0
+
+
 @pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
 def test_changing_commands_fsync_and_reading_commands_do_not(sample: Cli, repo: Path) -> None:
     def fsyncs(*args: str) -> int:
