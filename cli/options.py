@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
@@ -10,22 +12,89 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
+    "LOCAL_ONLY",
+    "Publish",
+    "branch_options",
     "by_option",
     "content_options",
     "json_option",
     "meta_option",
+    "push_options",
     "read_ref_option",
     "variables_options",
     "write_ref_option",
 ]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Publish:
+    """Where a changing command's commit goes besides the local branch: pushed to a remote,
+    or (``promote`` only) onto a new branch for a pull request."""
+
+    push: bool = False
+    remote: str | None = None
+    branch: str | None = None
+    start: str | None = None
+
+
+LOCAL_ONLY = Publish()
+
+
+def push_options(f: F) -> F:
+    """``--push`` and ``--remote``, handed to the command as one ``publish`` argument (with
+    ``--branch``/``--from`` when ``branch_options`` sits above)."""
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        publish = Publish(
+            push=kwargs.pop("push"),
+            remote=kwargs.pop("remote"),
+            branch=kwargs.pop("branch", None),
+            start=kwargs.pop("start", None),
+        )
+        if publish.remote is not None and not publish.push and publish.branch is None:
+            raise click.UsageError("--remote names where --push pushes; add --push")
+        if publish.start is not None and publish.branch is None:
+            raise click.UsageError("--from names where a --branch starts; add --branch NAME")
+        return f(*args, publish=publish, **kwargs)
+
+    command = click.option(
+        "--remote",
+        metavar="NAME",
+        help="Push to this remote instead of the branch's upstream one.",
+    )(command)
+    return click.option(  # type: ignore[return-value]
+        "--push",
+        is_flag=True,
+        help="Push the commit to the branch's upstream remote. If someone pushed first, the "
+        "change is rebuilt on their commits; it stops instead if they changed what it decided "
+        "on. On any failure nothing changes here.",
+    )(command)
+
+
+def branch_options(f: F) -> F:
+    """``--branch`` and ``--from``: commit on a new branch for a pull request (place it above
+    ``push_options``)."""
+    f = click.option(
+        "--from",
+        "start",
+        metavar="REF",
+        help="Start the new branch from REF. Default: the remote's main branch (origin/HEAD).",
+    )(f)
+    return click.option(
+        "--branch",
+        metavar="NAME",
+        help="Commit on a new branch NAME, for a pull request; the current checkout is left "
+        "untouched. With --push, push the branch too.",
+    )(f)
+
+
 def write_ref_option(f: F) -> F:
     return click.option(
         "--ref",
         metavar="REF",
-        help="Commit to this branch (refs/heads/<branch>) instead of the checked-out one; "
-        "required in a bare repository.",
+        help="Commit to this branch (refs/heads/<branch>) instead of the checked-out one (in a "
+        "bare repository: the branch its HEAD names).",
     )(f)
 
 

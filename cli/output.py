@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-__all__ = ["done", "echo_error", "echo_json", "echo_table", "echo_warning"]
+if TYPE_CHECKING:
+    from registry.branchflow import BranchStart
+    from registry.gitstore import CommitResult
+
+__all__ = ["done", "echo_error", "echo_json", "echo_table", "echo_warning", "proposed"]
 
 
 def echo_json(data: Any) -> None:
@@ -25,9 +29,42 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
-def done(message: str, commit: str) -> None:
-    """The one line a changing command prints: what it did and the commit that holds it."""
+def done(message: str, result: str | CommitResult) -> None:
+    """The line a changing command prints: what it did and the commit that holds it; then where
+    the commit was pushed, if it was."""
+    commit = result if isinstance(result, str) else result.commit
     click.echo(f"{message} (commit {commit[:10]})")
+    if isinstance(result, str) or result.pushed_to is None:
+        return
+    again = (
+        f", rebuilt on newer commits there (attempt {result.attempts})"
+        if result.attempts > 1
+        else ""
+    )
+    click.echo(f"pushed to {result.pushed_to}{again}")
+    if not result.branch_updated:
+        click.echo(
+            "note: the local branch moved while pushing and was left as it is; "
+            "'git pull' brings it up to date",
+            err=True,
+        )
+
+
+def proposed(what: str, branch: str, start: BranchStart, result: CommitResult) -> None:
+    """A commit on a new branch, and the exact steps that make it a pull request."""
+    base = f" ({result.parent[:10]})" if result.parent else ""
+    click.echo(f"committed {what} on new branch {branch} (commit {result.commit[:10]})")
+    click.echo(f"  from {start.rev}{base}; your checkout is untouched")
+    into = f" into {start.target}" if start.target else ""
+    if result.pushed_to is None:
+        click.echo("Next, push the branch:")
+        click.echo(f"  git push -u {start.remote or 'origin'} {branch}")
+        click.echo(f"then open a pull request{into}, e.g. with the GitHub CLI:")
+    else:
+        click.echo(f"pushed to {result.pushed_to}")
+        click.echo(f"Next, open a pull request{into}, e.g. with the GitHub CLI:")
+    target = f" --base {start.target}" if start.target else ""
+    click.echo(f"  gh pr create --head {branch}{target} --fill")
 
 
 def echo_error(message: str, hint: str = "") -> None:

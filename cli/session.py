@@ -8,8 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .options import LOCAL_ONLY, Publish
+
 if TYPE_CHECKING:
-    from registry.gitstore import CommitResult, GitSnapshot, GitStore
+    from registry.branchflow import BranchStart
+    from registry.gitstore import CommitResult, GitSnapshot, GitStore, Operation
+    from registry.identity import Identity
     from registry.snapshot import ChangeSet, Snapshot
 
 __all__ = ["Session", "pass_session"]
@@ -40,12 +44,59 @@ class Session:
         ref: str | None,
         by: str | None,
         base: GitSnapshot | None = None,
+        publish: Publish = LOCAL_ONLY,
     ) -> CommitResult:
-        """Commit what ``build(snapshot, actor, now)`` returns on the branch."""
+        """Commit what ``build(snapshot, actor, now)`` returns on the branch (and push it)."""
         store = self.store(ref)
         identity = store.identity(by)
         actor = str(identity)
-        return store.write(lambda snap, now: build(snap, actor, now), identity=identity, base=base)
+        return self.write(
+            store,
+            lambda snap, now: build(snap, actor, now),
+            identity=identity,
+            base=base,
+            publish=publish,
+        )
+
+    def branch_start(self, publish: Publish) -> BranchStart | None:
+        """Where ``--branch`` starts (``--from``, else the remote's main branch, fetched first
+        when the branch is to be pushed); ``None`` without ``--branch``."""
+        if publish.branch is None:
+            return None
+        from registry.branchflow import resolve_start
+
+        return resolve_start(self.store(), publish.start, remote=publish.remote, fetch=publish.push)
+
+    def write(
+        self,
+        store: GitStore,
+        operation: Operation,
+        *,
+        identity: Identity,
+        base: GitSnapshot | None,
+        publish: Publish,
+        start: BranchStart | None = None,
+    ) -> CommitResult:
+        """The one commit of a changing command: on the branch, pushed with ``--push``, or on a
+        new branch from ``start`` with ``--branch``."""
+        if publish.branch is not None and start is not None:
+            from registry.branchflow import commit_on_new_branch
+
+            return commit_on_new_branch(
+                store,
+                operation,
+                identity=identity,
+                branch=publish.branch,
+                start=start,
+                push=publish.push,
+            )
+        if publish.push:
+            from registry.remote import write_and_push
+
+            return write_and_push(
+                store, operation, identity=identity, base=base, remote=publish.remote
+            )
+        return store.write(operation, identity=identity, base=base)
 
 
 pass_session = click.make_pass_decorator(Session)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
+    BranchDiverged,
+    BranchExists,
     ConcurrentChange,
     DirtyWorkTree,
     GoldenTestsFailed,
@@ -23,6 +25,7 @@ from .errors import (
     InvalidName,
     InvalidRegistry,
     LifecycleError,
+    LockFileExists,
     MissingExtra,
     MissingVariables,
     NoProductionVersion,
@@ -31,6 +34,8 @@ from .errors import (
     PromptNotFound,
     PromptshipError,
     ProviderError,
+    PushRejected,
+    RemoteError,
     RenderError,
     RepositoryError,
     RunNotFound,
@@ -54,6 +59,8 @@ _LAZY = {
 }
 
 __all__ = [
+    "BranchDiverged",
+    "BranchExists",
     "ConcurrentChange",
     "DirtyWorkTree",
     "GoldenTestsFailed",
@@ -64,6 +71,7 @@ __all__ = [
     "InvalidName",
     "InvalidRegistry",
     "LifecycleError",
+    "LockFileExists",
     "MissingExtra",
     "MissingVariables",
     "NoProductionVersion",
@@ -73,7 +81,9 @@ __all__ = [
     "PromptVersion",
     "PromptshipError",
     "ProviderError",
+    "PushRejected",
     "Registry",
+    "RemoteError",
     "RenderError",
     "Rendered",
     "RepositoryError",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BranchDiverged",
+    "BranchExists",
     "ConcurrentChange",
     "DirtyWorkTree",
     "GoldenTestsFailed",
@@ -22,6 +24,7 @@ __all__ = [
     "InvalidName",
     "InvalidRegistry",
     "LifecycleError",
+    "LockFileExists",
     "MissingExtra",
     "MissingVariables",
     "NoProductionVersion",
@@ -31,6 +34,8 @@ __all__ = [
     "PromptshipError",
     "ProviderError",
     "ProviderFailure",
+    "PushRejected",
+    "RemoteError",
     "RenderError",
     "RepositoryError",
     "RunNotFound",
@@ -337,3 +342,83 @@ class InvalidBundle(PromptshipError):
             hint="do not use this file: export it again from the repository "
             "('promptship export --ref REV --out FILE')",
         )
+
+
+class LockFileExists(RepositoryError):
+    """A git lock file stays in place: another git process is writing what it locks (a branch,
+    the index), or one was killed while doing so. Only a person can tell which, so the lock is
+    never removed for them."""
+
+    def __init__(self, what: str, path: str, age_seconds: float) -> None:
+        self.what = what
+        self.path = path
+        self.age_seconds = age_seconds
+        super().__init__(
+            f"{what} is locked by {path}, created {_duration(age_seconds)} ago: another git "
+            "process is updating it, or one was killed while doing so",
+            hint="run the command again in a moment; if the lock stays and no git or promptship "
+            f"process is running in this repository, remove it (rm {path})",
+        )
+
+
+class RemoteError(RepositoryError):
+    """The git command talking to a remote failed (address, network, credentials, local hook)."""
+
+    def __init__(self, remote: str, action: str, detail: str) -> None:
+        self.remote = remote
+        self.action = action
+        self.detail = detail
+        super().__init__(
+            f"git {action} with {remote!r} failed" + (f": {detail}" if detail else ""),
+            hint=f"check that 'git {action} {remote}' works here (address, network, credentials); "
+            "nothing was changed in this repository",
+        )
+
+
+class PushRejected(RepositoryError):
+    """The remote refused the pushed ref for a reason a rebuild cannot fix (a hook, a rule)."""
+
+    def __init__(self, remote: str, ref: str, reason: str, messages: Sequence[str] = ()) -> None:
+        self.remote = remote
+        self.ref = ref
+        self.reason = reason
+        self.messages = tuple(messages)
+        said = "".join(f"\n  remote: {m}" for m in self.messages)
+        super().__init__(
+            f"{remote} refused the push to {ref}: {reason}{said}",
+            hint="nothing was changed here: the local branch is as it was. If the branch is "
+            "protected, propose the change in a pull request instead "
+            "(promptship promote NAME VERSION --branch NEW-BRANCH --push)",
+        )
+
+
+class BranchDiverged(RepositoryError):
+    """The local branch holds commits the remote lacks, and the remote moved on: rebuilding the
+    change on the remote's tip would leave those commits behind."""
+
+    def __init__(self, branch: str, upstream: str) -> None:
+        self.branch = branch
+        self.upstream = upstream
+        super().__init__(
+            f"{branch} has commits that {upstream} does not have, and {upstream} has moved on",
+            hint="integrate them first (git pull --rebase, then git push), then run the command "
+            "again; nothing was changed",
+        )
+
+
+class BranchExists(RepositoryError):
+    def __init__(self, branch: str, where: str = "this repository") -> None:
+        self.branch = branch
+        self.where = where
+        super().__init__(
+            f"a branch named {branch!r} already exists in {where}",
+            hint="choose another name with --branch",
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

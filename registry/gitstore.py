@@ -12,8 +12,8 @@ import os
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,21 +22,25 @@ import pygit2
 from pygit2.enums import FileMode, ObjectType
 
 from .catalog import all_history
-from .errors import ConcurrentChange, RepositoryError, Superseded
+from .errors import ConcurrentChange, LockFileExists, RepositoryError, Superseded
 from .history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
 from .identity import Identity, resolve_identity
 from .model import parse_pointer
 from .names import PROMPTS_DIR
 from .snapshot import ChangeSet, Entry, EntryKind, Snapshot
-from .worktree import locked, refuse_dirty, sync_paths
+from .worktree import begin_sync, end_sync, locked, refuse_dirty, resume_sync, sync_paths
 
 __all__ = [
     "CommitResult",
+    "Decision",
     "GitSnapshot",
     "GitStore",
     "Operation",
     "build_tree",
     "commit_ranks",
+    "durable",
+    "jitter",
+    "lock_file",
     "query_history",
     "utc_now",
 ]
@@ -44,7 +48,7 @@ __all__ = [
 Operation = Callable[[Snapshot, str], ChangeSet]
 """Builds a change set from a snapshot and the time to record (UTC, ISO 8601 with Z)."""
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 32
 _TREE_CACHE_LIMIT = 64 << 20
 
 _KINDS: dict[int, EntryKind] = {
@@ -103,6 +107,10 @@ class CommitResult:
     parent: str | None
     changes: ChangeSet
     attempts: int
+    pushed_to: str | None = None
+    """The remote branch the commit was pushed to (``origin/main``), if it was."""
+    branch_updated: bool = True
+    """False when the push succeeded but the local branch had moved meanwhile and was left."""
 
 
 class GitStore:
@@ -163,7 +171,8 @@ class GitStore:
 
         return resolve_identity(by, os.environ, config)
 
-    def _tip(self) -> tuple[pygit2.Reference | None, pygit2.Commit | None]:
+    def tip(self) -> tuple[pygit2.Reference | None, pygit2.Commit | None]:
+        """The branch's reference and commit (both ``None`` while the branch is unborn)."""
         try:
             ref = self.repo.lookup_reference(self.branch)
         except KeyError:
@@ -176,7 +185,7 @@ class GitStore:
     def snapshot(self) -> GitSnapshot:
         """The files of ``ref``'s tip, else of HEAD (a detached HEAD too; none while unborn)."""
         if self.ref is not None:
-            return GitSnapshot(self.repo, self._tip()[1])
+            return GitSnapshot(self.repo, self.tip()[1])
         try:
             head = self.repo.head.peel(pygit2.Commit)
         except (pygit2.GitError, KeyError):
@@ -195,6 +204,27 @@ class GitStore:
             ) from None
         return GitSnapshot(self.repo, commit)
 
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """What every write runs under: objects and refs fsynced, and in a clone whose work tree
+        follows the branch, the clone's lock, a sync a killed command left unfinished finished,
+        and no merge or rebase in progress."""
+        durable()
+        if not self.checked_out:
+            yield
+            return
+        with locked(self.repo):
+            held = lock_file(Path(self.repo.path) / "index.lock", "the index")
+            if held is not None:
+                raise held
+            resume_sync(self.repo)
+            if self.repo.state() != pygit2.enums.RepositoryState.NONE:
+                raise RepositoryError(
+                    "a merge, rebase or similar is in progress in this clone",
+                    hint="finish it or abort it first",
+                )
+            yield
+
     def write(
         self,
         operation: Operation,
@@ -208,45 +238,61 @@ class GitStore:
 
         ``base`` is the snapshot a person decided on (say, before confirming a promotion); by
         default, the tip read on the first attempt."""
-        guard: AbstractContextManager[None] = (
-            locked(self.repo) if self.checked_out else nullcontext()
-        )
-        with guard:
-            if self.checked_out and self.repo.state() != pygit2.enums.RepositoryState.NONE:
-                raise RepositoryError(
-                    "a merge, rebase or similar is in progress in this clone",
-                    hint="finish it or abort it first",
-                )
-            decided = base
-            touched = set(operation(base, clock()).writes) if base is not None else set()
+        with self.writing():
+            decision = Decision(operation, base, clock)
             for attempt in range(1, max_attempts + 1):
-                ref, commit = self._tip()
-                current = GitSnapshot(self.repo, commit)
-                now = clock()
-                if decided is not None:
-                    _refuse_superseded(decided, current, touched)
-                changes = operation(current, now)
-                touched |= set(changes.writes)
-                if decided is not None:
-                    _refuse_overlap(decided, current, touched)
-                decided = decided or current
+                ref, commit = self.tip()
+                changes, new = self.build(decision, commit, identity)
                 if self.checked_out:
-                    refuse_dirty(self.repo, current.tree, changes.writes)
-                new = self._commit(commit, changes, identity, now)
-                if self._move(ref, new, changes.subject):
-                    if self.checked_out:
-                        _, tip = self._tip()
-                        assert tip is not None
-                        sync_paths(self.repo, tip.tree, changes.writes)
+                    refuse_dirty(self.repo, commit.tree if commit else None, changes.writes)
+                if self.advance(ref, commit, new, changes.writes, changes.subject):
                     return CommitResult(
                         commit=str(new),
                         parent=str(commit.id) if commit is not None else None,
                         changes=changes,
                         attempts=attempt,
                     )
-                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
-        raise RepositoryError(
-            f"{self.branch} kept moving: gave up after {max_attempts} attempts",
+                time.sleep(jitter(attempt, 0.002))
+        raise self.gave_up(self.branch, max_attempts)
+
+    def build(
+        self, decision: Decision, parent: pygit2.Commit | None, identity: Identity
+    ) -> tuple[ChangeSet, pygit2.Oid]:
+        """The decided operation rebuilt on ``parent``, as a commit no branch points to yet."""
+        changes, now = decision.rebuild(GitSnapshot(self.repo, parent))
+        return changes, self._commit(parent, changes, identity, now)
+
+    def advance(
+        self,
+        ref: pygit2.Reference | None,
+        old: pygit2.Commit | None,
+        new: pygit2.Oid,
+        paths: Iterable[str],
+        subject: str,
+    ) -> bool:
+        """Move the branch from ``old`` (the tip ``ref`` was read at) to ``new`` by
+        compare-and-swap and, in a clone, bring ``paths`` of the index and work tree along.
+        ``False`` when the branch moved meanwhile: nothing was changed."""
+        if not self.checked_out:
+            return self._move(ref, new, subject)
+        paths = sorted(paths)
+        begin_sync(self.repo, self.branch, old.id if old is not None else None, new, paths)
+        try:
+            moved = self._move(ref, new, subject)
+            if moved:
+                _, tip = self.tip()
+                assert tip is not None
+                sync_paths(self.repo, tip.tree, paths)
+        finally:
+            end_sync(self.repo)
+        return moved
+
+    def gave_up(self, branch: str, attempts: int) -> RepositoryError:
+        """The error after ``attempts`` lost races on ``branch``: a lock file still in place is
+        named, since a killed git process leaves one that only a person may remove."""
+        held = lock_file(_common_dir(self.repo) / f"{branch}.lock", branch)
+        return held or RepositoryError(
+            f"{branch} kept moving: gave up after {attempts} attempts",
             hint="many writers are busy on this branch; run the command again",
         )
 
@@ -262,7 +308,8 @@ class GitStore:
         return self.repo.create_commit(None, signature, signature, changes.message(), tree, parents)
 
     def _move(self, ref: pygit2.Reference | None, new: pygit2.Oid, subject: str) -> bool:
-        """Compare-and-swap the branch from the tip that was read to ``new``."""
+        """Compare-and-swap the branch from the tip that was read to ``new``. A lock held by
+        another writer (``OSError``) and a moved tip (``GitError``) both mean: try again."""
         try:
             if ref is None:
                 self.repo.create_reference_direct(
@@ -273,6 +320,65 @@ class GitStore:
         except (pygit2.AlreadyExistsError, pygit2.GitError, OSError):
             return False
         return True
+
+
+class Decision:
+    """An operation and the state it was decided on, rebuilt on whichever tip it must land on.
+
+    A rebuild is refused when the tip moved a production pointer the operation writes
+    (``Superseded``) or changed a file it writes (``ConcurrentChange``); ``touched`` gathers the
+    paths written on every attempt so far."""
+
+    def __init__(
+        self, operation: Operation, base: GitSnapshot | None, clock: Callable[[], str] = utc_now
+    ) -> None:
+        self.operation = operation
+        self.clock = clock
+        self.base = base
+        self.touched: set[str] = set(operation(base, clock()).writes) if base is not None else set()
+
+    def rebuild(self, current: GitSnapshot) -> tuple[ChangeSet, str]:
+        """The change set on ``current``, and the time it records."""
+        now = self.clock()
+        if self.base is not None:
+            _refuse_superseded(self.base, current, self.touched)
+        changes = self.operation(current, now)
+        self.touched |= set(changes.writes)
+        if self.base is not None:
+            _refuse_overlap(self.base, current, self.touched, changes.writes)
+        else:
+            self.base = current
+        return changes, now
+
+
+def lock_file(path: Path, what: str) -> LockFileExists | None:
+    """The error to raise if the git lock file ``path`` (guarding ``what``) exists."""
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    return LockFileExists(what, str(path), max(age, 0.0))
+
+
+def durable() -> None:
+    """Have libgit2 fsync the objects and refs it writes from now on (it does not by default),
+    so a crash right after a command cannot leave a branch naming a commit that was lost."""
+    pygit2.settings.enable_fsync_gitdir(True)
+
+
+def jitter(attempt: int, base: float, cap: int = 6) -> float:
+    """A random pause before retry ``attempt``: up to ``base`` doubled per attempt, so racing
+    writers spread out instead of colliding again."""
+    return random.uniform(0, base * 2 ** min(attempt, cap))
+
+
+def _common_dir(repo: pygit2.Repository) -> Path:
+    """Where a repository's branches live (a linked work tree keeps only HEAD and its index)."""
+    gitdir = Path(repo.path)
+    pointer = gitdir / "commondir"
+    if pointer.is_file():
+        return (gitdir / pointer.read_text(encoding="utf-8").strip()).resolve()
+    return gitdir
 
 
 def commit_ranks(
@@ -394,7 +500,18 @@ def _refuse_superseded(decided: GitSnapshot, current: GitSnapshot, touched: Iter
         raise Superseded(prompt, pointer.version, pointer.promoted_by, pointer.promoted_at)
 
 
-def _refuse_overlap(decided: GitSnapshot, current: GitSnapshot, touched: Iterable[str]) -> None:
-    changed = sorted(p for p in touched if decided.object_id(p) != current.object_id(p))
+def _refuse_overlap(
+    decided: GitSnapshot, current: GitSnapshot, touched: Iterable[str], writes: Iterable[str]
+) -> None:
+    """Files the operation writes that changed since the decision. A path an earlier attempt
+    created and this one no longer writes (the next version number was taken meanwhile) is no
+    conflict: nothing of anyone's is overwritten."""
+    writing = set(writes)
+    changed = sorted(
+        p
+        for p in touched
+        if decided.object_id(p) != current.object_id(p)
+        and (p in writing or decided.object_id(p) is not None)
+    )
     if changed:
         raise ConcurrentChange(changed)

@@ -3,13 +3,15 @@
 A commit written straight to the object database leaves the checkout behind; unless the index and
 the touched files follow, the user's next ``git commit`` would silently revert the change. Both
 the refusal of dirty files and the sync run under one lock file in the git directory, so two
-promptship processes in one clone never interleave them.
+promptship processes in one clone never interleave them. A journal written before the branch
+moves lets the next command finish a sync that a killed one left halfway.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import tempfile
 import time
@@ -20,9 +22,19 @@ import pygit2
 
 from .errors import DirtyWorkTree, RepositoryError
 
-__all__ = ["dirty_paths", "locked", "refuse_dirty", "sync_paths"]
+__all__ = [
+    "begin_sync",
+    "dirty_paths",
+    "end_sync",
+    "locked",
+    "refuse_dirty",
+    "resume_sync",
+    "sync_paths",
+]
 
 _LOCK_NAME = "promptship.lock"
+_JOURNAL_NAME = "promptship-sync.json"
+_TEMP_PREFIX = ".promptship-"
 _LOCK_WAIT_SECONDS = 60.0
 
 
@@ -153,10 +165,12 @@ def sync_paths(repo: pygit2.Repository, tree: pygit2.Tree, paths: Iterable[str])
 
 def _write_atomic(file: Path, data: bytes, mode: int) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".promptship-")
+    fd, temp = tempfile.mkstemp(dir=file.parent, prefix=_TEMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(temp, mode)
         os.replace(temp, file)
     except BaseException:
@@ -175,3 +189,93 @@ def _prune_empty(folder: Path, workdir: Path) -> None:
     while folder != workdir and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent
+
+
+def begin_sync(
+    repo: pygit2.Repository,
+    branch: str,
+    old: pygit2.Oid | None,
+    new: pygit2.Oid,
+    paths: Iterable[str],
+) -> None:
+    """Record, before the branch moves from ``old`` to ``new``, which paths must follow it."""
+    journal = {
+        "branch": branch,
+        "old": str(old) if old is not None else None,
+        "new": str(new),
+        "paths": sorted(paths),
+    }
+    _write_atomic(Path(repo.path) / _JOURNAL_NAME, json.dumps(journal).encode(), 0o644)
+
+
+def end_sync(repo: pygit2.Repository) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (Path(repo.path) / _JOURNAL_NAME).unlink()
+
+
+def resume_sync(repo: pygit2.Repository) -> None:
+    """Finish the sync of a command killed after it moved the branch. Index entries and files
+    that still hold the old or the new commit's content are brought forward; a file someone
+    edited meanwhile keeps the edit (its index entry still follows the branch, so the edit shows
+    as an unstaged change, never as a staged revert)."""
+    file = Path(repo.path) / _JOURNAL_NAME
+    _remove_temporary_files(Path(repo.path), [_JOURNAL_NAME])
+    try:
+        journal = json.loads(file.read_bytes())
+    except FileNotFoundError:
+        return
+    except ValueError:
+        journal = {}
+    try:
+        tip = repo.lookup_reference(journal["branch"]).target
+        pending = str(tip) == journal["new"]
+    except (KeyError, TypeError, pygit2.GitError):
+        pending = False
+    paths = journal.get("paths", []) if isinstance(journal, dict) else []
+    _remove_temporary_files(Path(repo.workdir), paths)
+    if pending:
+        new_tree = repo[tip].peel(pygit2.Tree)
+        old_tree = repo[journal["old"]].peel(pygit2.Tree) if journal["old"] else None
+        _finish_sync(repo, old_tree, new_tree, paths)
+    end_sync(repo)
+
+
+def _remove_temporary_files(workdir: Path, paths: Iterable[str]) -> None:
+    """Drop the half-written files a killed sync left beside the files it was replacing."""
+    for folder in {(workdir / path).parent for path in paths}:
+        if folder.is_dir() and not folder.is_symlink():
+            for leftover in folder.glob(f"{_TEMP_PREFIX}*"):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+
+
+def _finish_sync(
+    repo: pygit2.Repository,
+    old_tree: pygit2.Tree | None,
+    new_tree: pygit2.Tree,
+    paths: Iterable[str],
+) -> None:
+    workdir = Path(repo.workdir)
+    index = repo.index
+    index.read(False)
+    files = []
+    for written in paths:
+        for path in sorted(_expand(new_tree, workdir, index, written)):
+            known = {_blob_id(old_tree, path), _blob_id(new_tree, path)}
+            if (index[path].id if path in index else None) not in known:
+                continue
+            if _disk_id(workdir / path) in known:
+                files.append(path)
+                continue
+            blob = _blob(new_tree, path)
+            if blob is not None:
+                index.add(pygit2.IndexEntry(path, blob.id, blob.filemode))
+            elif path in index:
+                index.remove(path)
+    index.write()
+    sync_paths(repo, new_tree, files)
+
+
+def _blob_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
+    blob = _blob(tree, path)
+    return blob.id if blob is not None else None

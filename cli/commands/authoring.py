@@ -10,7 +10,14 @@ import click
 from registry.names import parse_version
 
 from ..inputs import read_content
-from ..options import by_option, content_options, meta_option, write_ref_option
+from ..options import (
+    Publish,
+    by_option,
+    content_options,
+    meta_option,
+    push_options,
+    write_ref_option,
+)
 from ..output import done
 from ..session import Session, pass_session
 
@@ -41,6 +48,7 @@ def _body(
 @meta_option
 @write_ref_option
 @by_option
+@push_options
 @pass_session
 def create(
     session: Session,
@@ -53,6 +61,7 @@ def create(
     meta: tuple[str, ...],
     ref: str | None,
     by: str | None,
+    publish: Publish,
 ) -> None:
     """Create prompt NAME with version 1 as a draft (blank unless content is given)."""
     from registry.lifecycle import create_prompt, parse_metadata
@@ -75,8 +84,9 @@ def create(
         ),
         ref=ref,
         by=by,
+        publish=publish,
     )
-    done(f"created {name} v1 (draft)", result.commit)
+    done(f"created {name} v1 (draft)", result)
 
 
 @click.command("new-version")
@@ -86,6 +96,7 @@ def create(
 @meta_option
 @write_ref_option
 @by_option
+@push_options
 @pass_session
 def new_version(
     session: Session,
@@ -96,6 +107,7 @@ def new_version(
     meta: tuple[str, ...],
     ref: str | None,
     by: str | None,
+    publish: Publish,
 ) -> None:
     """Add the next version of NAME as a draft: blank, a copy (--from N), or the content given.
 
@@ -114,8 +126,8 @@ def new_version(
         body = _body(content, file, kind, file or "--content")
         return make(snap, name, source=number, body=body, metadata=metadata, actor=actor, now=now)
 
-    result = session.commit(build, ref=ref, by=by)
-    done(f"created {name} v{result.changes.version} (draft)", result.commit)
+    result = session.commit(build, ref=ref, by=by, publish=publish)
+    done(f"created {name} v{result.changes.version} (draft)", result)
 
 
 @click.command()
@@ -125,6 +137,7 @@ def new_version(
 @meta_option
 @write_ref_option
 @by_option
+@push_options
 @pass_session
 def edit(
     session: Session,
@@ -135,6 +148,7 @@ def edit(
     meta: tuple[str, ...],
     ref: str | None,
     by: str | None,
+    publish: Publish,
 ) -> None:
     """Change the content or metadata of draft VERSION of NAME (never-published drafts only)."""
     from registry.catalog import load_version
@@ -150,8 +164,8 @@ def edit(
         body = _body(content, file, kind, file or "--content")
         return edit_version(snap, name, number, body=body, metadata=metadata, actor=actor, now=now)
 
-    result = session.commit(build, ref=ref, by=by)
-    done(f"edited {name} v{number}", result.commit)
+    result = session.commit(build, ref=ref, by=by, publish=publish)
+    done(f"edited {name} v{number}", result)
 
 
 @click.command()
@@ -159,8 +173,11 @@ def edit(
 @click.argument("version")
 @write_ref_option
 @by_option
+@push_options
 @pass_session
-def archive(session: Session, name: str, version: str, ref: str | None, by: str | None) -> None:
+def archive(
+    session: Session, name: str, version: str, ref: str | None, by: str | None, publish: Publish
+) -> None:
     """Archive draft VERSION of NAME (the production version is archived by promoting another)."""
     from registry.lifecycle import archive_version
 
@@ -169,8 +186,9 @@ def archive(session: Session, name: str, version: str, ref: str | None, by: str 
         lambda snap, actor, now: archive_version(snap, name, number, actor=actor, now=now),
         ref=ref,
         by=by,
+        publish=publish,
     )
-    done(f"archived {name} v{number}", result.commit)
+    done(f"archived {name} v{number}", result)
 
 
 @click.command()
@@ -178,8 +196,11 @@ def archive(session: Session, name: str, version: str, ref: str | None, by: str 
 @click.argument("version")
 @write_ref_option
 @by_option
+@push_options
 @pass_session
-def unarchive(session: Session, name: str, version: str, ref: str | None, by: str | None) -> None:
+def unarchive(
+    session: Session, name: str, version: str, ref: str | None, by: str | None, publish: Publish
+) -> None:
     """Make archived VERSION of NAME a draft again, so it can be promoted (a rollback)."""
     from registry.lifecycle import unarchive_version
 
@@ -188,8 +209,9 @@ def unarchive(session: Session, name: str, version: str, ref: str | None, by: st
         lambda snap, actor, now: unarchive_version(snap, name, number, actor=actor, now=now),
         ref=ref,
         by=by,
+        publish=publish,
     )
-    done(f"unarchived {name} v{number}: it is a draft again", result.commit)
+    done(f"unarchived {name} v{number}: it is a draft again", result)
 
 
 @click.command()
@@ -201,6 +223,7 @@ def unarchive(session: Session, name: str, version: str, ref: str | None, by: st
 )
 @write_ref_option
 @by_option
+@push_options
 @pass_session
 def update(
     session: Session,
@@ -210,6 +233,7 @@ def update(
     remove_tags: tuple[str, ...],
     ref: str | None,
     by: str | None,
+    publish: Publish,
 ) -> None:
     """Change NAME's description or tags (no new version)."""
     from registry.lifecycle import update_info
@@ -228,8 +252,9 @@ def update(
         ),
         ref=ref,
         by=by,
+        publish=publish,
     )
-    done(f"updated {name}", result.commit)
+    done(f"updated {name}", result)
 
 
 @click.command()
@@ -237,8 +262,11 @@ def update(
 @click.option("--force", is_flag=True, help="Delete it even though it has a production version.")
 @write_ref_option
 @by_option
+@push_options
 @pass_session
-def delete(session: Session, name: str, force: bool, ref: str | None, by: str | None) -> None:
+def delete(
+    session: Session, name: str, force: bool, ref: str | None, by: str | None, publish: Publish
+) -> None:
     """Delete prompt NAME with all its versions and history, in one commit."""
     from registry.lifecycle import delete_prompt
 
@@ -246,8 +274,9 @@ def delete(session: Session, name: str, force: bool, ref: str | None, by: str | 
         lambda snap, actor, now: delete_prompt(snap, name, force=force, actor=actor, now=now),
         ref=ref,
         by=by,
+        publish=publish,
     )
-    done(f"deleted {name}", result.commit)
+    done(f"deleted {name}", result)
 
 
 COMMANDS = [create, new_version, edit, archive, unarchive, update, delete]

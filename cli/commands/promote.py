@@ -9,8 +9,8 @@ import click
 from registry.errors import PromptshipError
 from registry.names import parse_version
 
-from ..options import by_option, write_ref_option
-from ..output import done
+from ..options import Publish, branch_options, by_option, push_options, write_ref_option
+from ..output import done, proposed
 from ..session import Session, pass_session
 
 
@@ -32,6 +32,8 @@ from ..session import Session, pass_session
 )
 @write_ref_option
 @by_option
+@branch_options
+@push_options
 @pass_session
 def promote(
     session: Session,
@@ -43,21 +45,28 @@ def promote(
     skip_tests: bool,
     ref: str | None,
     by: str | None,
+    publish: Publish,
 ) -> None:
     """Promote VERSION of NAME to production, in one commit.
 
     The commit moves prompts/NAME/production.yaml, makes VERSION published and the previous
     production version archived, and appends a record to prompts/NAME/history.yaml. VERSION's
     golden test cases run first, and any failure stops the promotion. To roll back, unarchive an
-    earlier version and promote it."""
+    earlier version and promote it.
+
+    With --branch, the commit goes on a new branch for a pull request instead."""
     from registry.diffs import unified_diff
     from registry.gate import plan_tested_promotion
     from registry.gitstore import utc_now
 
     number = parse_version(version)
+    if publish.branch is not None and ref is not None:
+        raise click.UsageError("--branch makes a new branch; --ref does not go with it")
     store = session.store(ref)
     identity = store.identity(by)
-    base = store.snapshot()
+    start = session.branch_start(publish)
+    base = start.snapshot if start is not None else store.snapshot()
+    where = f"new branch {publish.branch} from {start.rev}" if start else store.branch
     plan = plan_tested_promotion(
         base, name, number, notes=notes, actor=str(identity), now=utc_now(), skip_tests=skip_tests
     )
@@ -65,7 +74,7 @@ def promote(
     assert record is not None
     if dry_run:
         click.echo(
-            f"would commit on {store.branch}"
+            f"would commit on {where}"
             + (f" (parent {base.commit_id[:10]})" if base.commit_id else "")
         )
         click.echo(f"Author: {identity}\n")
@@ -76,16 +85,22 @@ def promote(
         click.echo("\n(dry run: nothing was written)", err=True)
         return
     if not yes:
-        _confirm(name, record.previous_version, number, notes, str(identity), store.branch)
-    result = store.write(
+        _confirm(name, record.previous_version, number, notes, str(identity), where)
+    result = session.write(
+        store,
         lambda snap, now: plan_tested_promotion(
             snap, name, number, notes=notes, actor=str(identity), now=now, skip_tests=skip_tests
         ),
         identity=identity,
         base=base,
+        publish=publish,
+        start=start,
     )
     was = f" (was v{record.previous_version})" if record.previous_version else ""
-    done(f"promoted {name} v{number} to production{was}", result.commit)
+    if start is not None and publish.branch is not None:
+        proposed(f"the promotion of {name} v{number}{was}", publish.branch, start, result)
+    else:
+        done(f"promoted {name} v{number} to production{was}", result)
 
 
 def _confirm(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..options import by_option, write_ref_option
+from ..options import Publish, by_option, push_options, write_ref_option
 from ..output import done
 from ..session import Session, pass_session
 
@@ -19,17 +19,21 @@ from ..session import Session, pass_session
 )
 @write_ref_option
 @by_option
+@push_options
 @pass_session
-def init(session: Session, force: bool, ref: str | None, by: str | None) -> None:
+def init(session: Session, force: bool, ref: str | None, by: str | None, publish: Publish) -> None:
     """Add the registry check workflow, .gitattributes and a CODEOWNERS suggestion, in one commit.
 
     prompts/ appears with the first 'promptship create'."""
     from registry.scaffold import SCAFFOLD, scaffold_changes
 
     result = session.commit(
-        lambda snap, actor, now: scaffold_changes(snap, force=force), ref=ref, by=by
+        lambda snap, actor, now: scaffold_changes(snap, force=force),
+        ref=ref,
+        by=by,
+        publish=publish,
     )
-    done("added " + ", ".join(SCAFFOLD), result.commit)
+    done("added " + ", ".join(SCAFFOLD), result)
     click.echo(
         "Next: review .github/CODEOWNERS, push, and create a prompt with 'promptship create NAME'."
     )

@@ -1,0 +1,179 @@
+"""A change on a new branch, for a pull request: built in the object database from a start
+commit (by default the remote's main branch), so the current checkout, its index and its files
+are never touched. Pushed only when asked, and then before the local branch is created, so a
+refused push leaves nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pygit2
+
+from . import gitcli
+from .errors import BranchExists, PushRejected, RepositoryError
+from .gitstore import CommitResult, Decision, GitSnapshot, GitStore, Operation, durable, utc_now
+from .identity import Identity
+from .remote import PushTarget, fetch_tip
+
+__all__ = ["BranchStart", "commit_on_new_branch", "resolve_start"]
+
+_DEFAULT_BRANCHES = ("main", "master")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BranchStart:
+    """Where a new branch starts: the revision as named, its commit, the remote the branch is
+    meant for, and the branch its pull request targets (``None`` when a bare commit was named)."""
+
+    rev: str
+    snapshot: GitSnapshot
+    remote: str | None
+    target: str | None
+
+
+def resolve_start(
+    store: GitStore, start: str | None, *, remote: str | None = None, fetch: bool = False
+) -> BranchStart:
+    """``start`` as given, else the remote's main branch (``<remote>/HEAD``, else ``main`` or
+    ``master``), fetched first when ``fetch``. The remote is ``remote``, else the current
+    branch's upstream, else ``origin``, else the only one."""
+    repo = store.repo
+    name = remote or _default_remote(repo)
+    if remote is not None and remote not in _remotes(repo):
+        raise RepositoryError(
+            f"no remote named {remote!r} in this repository",
+            hint="'git remote -v' lists the remotes",
+        )
+    if start is None:
+        if name is None:
+            raise RepositoryError(
+                "no remote to start the new branch from",
+                hint="pass --from REF (e.g. --from main), or --remote NAME",
+            )
+        start = _remote_main(repo, name)
+        target = start.removeprefix(f"refs/remotes/{name}/")
+        if fetch:
+            fetch_tip(store, PushTarget(remote=name, ref=f"refs/heads/{target}", tracking=start))
+        return BranchStart(
+            rev=f"{name}/{target}", snapshot=store.snapshot_at(start), remote=name, target=target
+        )
+    snapshot = store.snapshot_at(start)
+    return BranchStart(
+        rev=start, snapshot=snapshot, remote=name, target=_branch_name(repo, start, name)
+    )
+
+
+def commit_on_new_branch(
+    store: GitStore,
+    operation: Operation,
+    *,
+    identity: Identity,
+    branch: str,
+    start: BranchStart,
+    push: bool = False,
+    clock: Callable[[], str] = utc_now,
+) -> CommitResult:
+    """Commit ``operation``, decided and built on ``start``, as the only commit of the new
+    ``branch``; with ``push``, push it to ``start.remote`` first and set it as the upstream."""
+    ref = _new_branch_ref(store.repo, branch)
+    durable()
+    parent = start.snapshot.commit
+    changes, new = store.build(Decision(operation, start.snapshot, clock), parent, identity)
+    short = ref.removeprefix("refs/heads/")
+    pushed_to = None
+    if push:
+        if start.remote is None:
+            raise RepositoryError(
+                "no remote to push the branch to", hint="add one with 'git remote add origin URL'"
+            )
+        if gitcli.remote_has_ref(store.repo.path, start.remote, ref):
+            raise BranchExists(short, f"remote {start.remote!r}")
+        update = gitcli.push(store.repo.path, start.remote, str(new), ref)
+        if update.behind:
+            raise BranchExists(short, f"remote {start.remote!r}")
+        if not update.accepted:
+            raise PushRejected(start.remote, ref, update.reason, update.messages)
+        pushed_to = f"{start.remote}/{short}"
+    try:
+        store.repo.create_reference_direct(
+            ref, new, False, message=f"promptship: {changes.subject}"
+        )
+    except pygit2.AlreadyExistsError:
+        raise BranchExists(short) from None
+    if pushed_to is not None and start.remote is not None:
+        store.repo.config[f"branch.{short}.remote"] = start.remote
+        store.repo.config[f"branch.{short}.merge"] = ref
+    return CommitResult(
+        commit=str(new),
+        parent=str(parent.id) if parent is not None else None,
+        changes=changes,
+        attempts=1,
+        pushed_to=pushed_to,
+    )
+
+
+def _new_branch_ref(repo: pygit2.Repository, branch: str) -> str:
+    ref = branch if branch.startswith("refs/heads/") else f"refs/heads/{branch}"
+    if not pygit2.reference_is_valid_name(ref) or ref == "refs/heads/HEAD":
+        raise RepositoryError(
+            f"{branch!r} is not a valid branch name",
+            hint="e.g. --branch promote/greeting-v3 (no spaces, '..', '~', '^', ':' or '?')",
+        )
+    try:
+        repo.lookup_reference(ref)
+    except KeyError:
+        return ref
+    raise BranchExists(ref.removeprefix("refs/heads/"))
+
+
+def _remotes(repo: pygit2.Repository) -> list[str]:
+    return [str(name) for name in repo.remotes.names()]
+
+
+def _default_remote(repo: pygit2.Repository) -> str | None:
+    names = _remotes(repo)
+    try:
+        head = repo.lookup_reference("HEAD")
+        if head.type == pygit2.enums.ReferenceType.SYMBOLIC:
+            short = str(head.target).removeprefix("refs/heads/")
+            upstream = str(repo.config[f"branch.{short}.remote"])
+            if upstream in names:
+                return upstream
+    except (KeyError, pygit2.GitError):
+        pass
+    if "origin" in names:
+        return "origin"
+    return names[0] if len(names) == 1 else None
+
+
+def _remote_main(repo: pygit2.Repository, remote: str) -> str:
+    """The remote-tracking branch of the remote's main branch."""
+    try:
+        head = repo.lookup_reference(f"refs/remotes/{remote}/HEAD")
+        if head.type == pygit2.enums.ReferenceType.SYMBOLIC:
+            return str(head.target)
+    except KeyError:
+        pass
+    for name in _DEFAULT_BRANCHES:
+        candidate = f"refs/remotes/{remote}/{name}"
+        if candidate in repo.references:
+            return candidate
+    raise RepositoryError(
+        f"no main branch of {remote!r} to start the new branch from "
+        f"({remote}/HEAD, {remote}/main and {remote}/master are unknown here)",
+        hint=f"fetch it first (git fetch {remote}), or pass --from REF (e.g. --from main)",
+    )
+
+
+def _branch_name(repo: pygit2.Repository, rev: str, remote: str | None) -> str | None:
+    """The branch a revision names (``main`` for ``main``, ``origin/main`` or their full refs)."""
+    try:
+        ref = repo.lookup_reference_dwim(rev)
+    except (KeyError, pygit2.GitError, pygit2.InvalidSpecError):
+        return None
+    name = str(ref.resolve().name)
+    for prefix in ("refs/heads/", f"refs/remotes/{remote}/" if remote else "refs/remotes/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return None

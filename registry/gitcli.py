@@ -1,0 +1,151 @@
+"""The git command line, for talking to remotes.
+
+libgit2 ignores credential helpers, SSH configuration and the tokens CI systems install for git,
+so pushes and fetches run the ``git`` program, as the user's own ``git push`` would. Pushes are
+judged by their per-ref ``--porcelain`` report, never by the exit status alone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import RemoteError
+
+__all__ = [
+    "RefUpdate",
+    "fetch",
+    "parse_push_report",
+    "push",
+    "remote_has_ref",
+    "remote_messages",
+    "rev_parse",
+]
+
+_ACCEPTED = frozenset(" *=")
+_BEHIND = ("fetch first", "non-fast-forward")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RefUpdate:
+    """How the remote answered for one ref: a line of ``git push --porcelain``."""
+
+    flag: str
+    source: str
+    destination: str
+    summary: str
+    messages: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        """Fast-forwarded, created, or already there. Forced updates are never asked for."""
+        return self.flag in _ACCEPTED
+
+    @property
+    def reason(self) -> str:
+        """The remote's reason, e.g. ``fetch first`` or ``pre-receive hook declined``."""
+        start, end = self.summary.find("("), self.summary.rfind(")")
+        return self.summary[start + 1 : end] if 0 <= start < end else self.summary
+
+    @property
+    def behind(self) -> bool:
+        """Refused because the remote holds commits the pushed one does not build on."""
+        return self.flag == "!" and self.reason in _BEHIND
+
+
+def parse_push_report(stdout: str, stderr: str = "") -> list[RefUpdate]:
+    """The ref lines of ``git push --porcelain`` (``<flag> TAB <from>:<to> TAB <summary>``), each
+    with the ``remote:`` lines the server printed (a hook's explanation)."""
+    messages = tuple(remote_messages(stderr))
+    updates = []
+    for line in stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) != 3 or len(fields[0]) != 1 or ":" not in fields[1]:
+            continue
+        source, _, destination = fields[1].rpartition(":")
+        updates.append(
+            RefUpdate(
+                flag=fields[0],
+                source=source,
+                destination=destination,
+                summary=fields[2].strip(),
+                messages=messages,
+            )
+        )
+    return updates
+
+
+def remote_messages(stderr: str) -> list[str]:
+    """What the server said, from the ``remote:`` lines git relays on standard error."""
+    found = []
+    for line in stderr.splitlines():
+        if line.startswith("remote:"):
+            text = line[len("remote:") :].strip()
+            if text:
+                found.append(text)
+    return found
+
+
+def push(gitdir: str, remote: str, source: str, destination: str) -> RefUpdate:
+    """Push ``source`` (a commit id or ref) to ``destination`` on ``remote``, never forced.
+
+    Raises ``RemoteError`` when git reports no answer for the ref (unreachable remote, refused
+    credentials, a local pre-push hook)."""
+    done = _git(gitdir, "push", "--porcelain", remote, f"{source}:{destination}", remote=remote)
+    for update in parse_push_report(done.stdout, done.stderr):
+        if update.destination == destination:
+            return update
+    raise RemoteError(remote, "push", _last_lines(done.stderr) or f"exit status {done.returncode}")
+
+
+def fetch(gitdir: str, remote: str, ref: str, into: str | None) -> None:
+    """Fetch ``ref`` from ``remote`` into the local ref ``into`` (a remote-tracking branch,
+    updated as ``git fetch`` updates it), or only into ``FETCH_HEAD``."""
+    refspec = f"+{ref}:{into}" if into is not None else ref
+    done = _git(
+        gitdir,
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-recurse-submodules",
+        remote,
+        refspec,
+        remote=remote,
+    )
+    if done.returncode != 0:
+        raise RemoteError(remote, "fetch", _last_lines(done.stderr))
+
+
+def remote_has_ref(gitdir: str, remote: str, ref: str) -> bool:
+    """Whether ``remote`` has ``ref`` (``git ls-remote --exit-code`` exits 2 when it has not)."""
+    done = _git(gitdir, "ls-remote", "--exit-code", remote, ref, remote=remote)
+    if done.returncode not in (0, 2):
+        raise RemoteError(remote, "ls-remote", _last_lines(done.stderr))
+    return done.returncode == 0
+
+
+def rev_parse(gitdir: str, rev: str) -> str | None:
+    """The commit ``rev`` names, as git itself resolves it (``FETCH_HEAD`` included)."""
+    done = _git(gitdir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", remote="")
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
+
+
+def _git(gitdir: str, *args: str, remote: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", "--git-dir", gitdir, *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
+        )
+    except FileNotFoundError:
+        raise RemoteError(remote, args[0], "the git program is not installed") from None
+
+
+def _last_lines(stderr: str, count: int = 4) -> str:
+    lines: Sequence[str] = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return " / ".join(lines[-count:])
