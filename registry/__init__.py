@@ -6,6 +6,7 @@ as commits. Importing ``registry`` itself is cheap: git and templates load on fi
 """
 
 from .errors import (
+    CannotCheck,
     ConcurrentChange,
     DirtyWorkTree,
     IdentityMissing,
@@ -29,6 +30,7 @@ from .errors import (
 )
 
 __all__ = [
+    "CannotCheck",
     "ConcurrentChange",
     "DirtyWorkTree",
     "IdentityMissing",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "CannotCheck",
     "ConcurrentChange",
     "DirtyWorkTree",
     "IdentityMissing",
@@ -37,6 +38,8 @@ __all__ = [
 class PromptshipError(Exception):
     """A refusal: a rule, a missing thing or unusable input. Nothing was written."""
 
+    exit_status = 1
+
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -48,12 +51,14 @@ class PromptshipError(Exception):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Problem:
-    """One thing wrong with one file of a registry."""
+    """One thing wrong with one file of a registry: ``rule`` is a code of ``registry.rules``;
+    ``hint`` says what to do when the rule's general advice is not precise enough."""
 
     file: str
     rule: str
     message: str
     line: int | None = None
+    hint: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -226,3 +231,10 @@ class IdentityMissing(PromptshipError):
 
 class RepositoryError(PromptshipError):
     """The git repository cannot be opened, read or written as asked."""
+
+
+class CannotCheck(PromptshipError):
+    """The check cannot run as asked (a base that is not in the clone, say): nothing was judged,
+    so the command line exits with 2, as for a usage error, not 1 as for a failed check."""
+
+    exit_status = 2

@@ -1,0 +1,167 @@
+"""What a change holds, read from git: the commits between a base and a head, and the prompt
+folders they touch, for the check against a base (``review.py`` judges them).
+
+Trees are compared by object id through libgit2's tree diff, which never descends into a folder
+whose id did not change, so the cost follows the change and not the size of the registry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import FileMode, SortMode
+
+from .check import check_root
+from .errors import CannotCheck
+from .gitstore import GitSnapshot, GitStore
+from .names import PROMPTS_DIR
+from .outcome import CheckOutcome
+from .review import CommitStep, TreeChange, review_change
+from .snapshot import Entry, EntryKind
+
+__all__ = ["changed_prompts", "check_change", "commit_steps", "resolve_commit"]
+
+_KINDS: dict[int, EntryKind] = {
+    FileMode.BLOB: "file",
+    FileMode.BLOB_EXECUTABLE: "file",
+    FileMode.TREE: "dir",
+    FileMode.LINK: "symlink",
+}
+_FETCH_HINT = (
+    "fetch the full history: 'git fetch --unshallow origin' (in GitHub Actions, "
+    "actions/checkout with 'fetch-depth: 0')"
+)
+
+
+def check_change(store: GitStore, base: str, head: str | None = None) -> CheckOutcome:
+    """The tree rules on every prompt the change from ``base`` to ``head`` (default: HEAD)
+    touches, and the rules against the base. The base compared with is the merge base of the
+    two, so a head that is behind its base is judged on its own changes."""
+    repo = store.repo
+    head_commit = resolve_commit(repo, head or "HEAD", "head")
+    base_commit = resolve_commit(repo, base, "base")
+    fork = repo.merge_base(base_commit.id, head_commit.id)
+    if fork is None:
+        if repo.is_shallow:
+            raise CannotCheck(
+                f"this shallow clone does not hold the history between {base} and {head or 'HEAD'}",
+                hint=_FETCH_HINT,
+            )
+        raise CannotCheck(
+            f"{base} and {head or 'HEAD'} share no history",
+            hint="compare with the branch the change is meant for (e.g. --base origin/main)",
+        )
+    fork_commit = repo[fork].peel(pygit2.Commit)
+    steps = commit_steps(repo, head_commit, fork_commit)
+    change = changed_prompts(fork_commit.tree, head_commit.tree)
+    head_snapshot = GitSnapshot(repo, head_commit)
+    review = review_change(GitSnapshot(repo, fork_commit), head_snapshot, change, steps)
+    root = check_root(head_snapshot)
+    return CheckOutcome(
+        problems=(*([root] if root else []), *review.problems),
+        prompts=len(review.prompts),
+        promotions=review.promotions,
+        retired=review.retired,
+        base=str(fork),
+        head=str(head_commit.id),
+        commits=len(steps),
+    )
+
+
+def resolve_commit(repo: pygit2.Repository, rev: str, what: str) -> pygit2.Commit:
+    try:
+        return repo.revparse_single(rev).peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        hint = (
+            f"this is a shallow clone; {_FETCH_HINT}"
+            if repo.is_shallow
+            else f"fetch it first (git fetch origin {rev}), or name a branch, tag or commit "
+            "that is in this repository"
+        )
+        raise CannotCheck(
+            f"the {what} {rev!r} is not a commit in this repository", hint=hint
+        ) from None
+
+
+def commit_steps(
+    repo: pygit2.Repository, head: pygit2.Commit, base: pygit2.Commit
+) -> list[CommitStep]:
+    """The commits reachable from ``head`` but not from ``base``, oldest first, each with the
+    prompt folders it changes."""
+    shallow = _shallow_commits(repo)
+    walker = repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE)
+    walker.hide(base.id)
+    steps = []
+    for commit in walker:
+        if str(commit.id) in shallow:
+            raise CannotCheck(
+                f"this shallow clone stops at commit {str(commit.id)[:10]}, before the base",
+                hint=_FETCH_HINT,
+            )
+        parents = commit.parents
+        changed: set[str] | None = None
+        trees: list[pygit2.Tree | None] = [p.tree for p in parents] or [None]
+        for tree in trees:
+            names = _changed_names(tree, commit.tree)
+            changed = names if changed is None else changed & names
+        steps.append(
+            CommitStep(
+                commit=str(commit.id),
+                message=commit.message,
+                parents=tuple(GitSnapshot(repo, p) for p in parents) or (GitSnapshot(repo, None),),
+                tree=GitSnapshot(repo, commit),
+                prompts=tuple(sorted(changed or ())),
+            )
+        )
+    return steps
+
+
+def changed_prompts(base: pygit2.Tree | None, head: pygit2.Tree) -> TreeChange:
+    """The entries of the head's ``prompts/`` that differ from the base's, and those gone."""
+    names = _changed_names(base, head)
+    head_prompts = _prompts_tree(head)
+    changed = []
+    removed = []
+    for name in sorted(names):
+        entry = head_prompts[name] if head_prompts is not None and name in head_prompts else None
+        if entry is None:
+            removed.append(name)
+        else:
+            changed.append(Entry(name, _KINDS.get(entry.filemode, "other")))
+    return TreeChange(changed=tuple(changed), removed=tuple(removed))
+
+
+def _changed_names(base: pygit2.Tree | None, head: pygit2.Tree) -> set[str]:
+    old = _prompts_tree(base) if base is not None else None
+    new = _prompts_tree(head)
+    if old is not None and new is not None and old.id == new.id:
+        return set()
+    if old is None and new is None:
+        return set()
+    diff = old.diff_to_tree(new) if old is not None and new is not None else None
+    if diff is None:
+        only = old if old is not None else new
+        assert only is not None
+        return {entry.name or "" for entry in only}
+    names = set()
+    for delta in diff.deltas:
+        for path in (delta.old_file.path, delta.new_file.path):
+            names.add(path.split("/", 1)[0])
+    return names
+
+
+def _prompts_tree(tree: pygit2.Tree | None) -> pygit2.Tree | None:
+    if tree is None or PROMPTS_DIR not in tree:
+        return None
+    found = tree[PROMPTS_DIR]
+    return found if isinstance(found, pygit2.Tree) else None
+
+
+def _shallow_commits(repo: pygit2.Repository) -> set[str]:
+    if not repo.is_shallow:
+        return set()
+    try:
+        return set(Path(repo.path, "shallow").read_text().split())
+    except OSError:
+        return set()
