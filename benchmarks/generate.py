@@ -71,12 +71,16 @@ _TOPICS = (
     "product-faq",
 )
 _WORDS = (
-    "answer the customer politely and keep it short; mention the order number when it is known; "
-    "summarise the thread in three bullet points; do not promise dates the team cannot meet; "
-    "write in the same language as the message; list the open questions at the end; prefer plain "
-    "words over jargon; quote the relevant passage of the policy; ask one clarifying question when "
-    "the request is ambiguous"
-).replace(";", "").split()
+    (
+        "answer the customer politely and keep it short; mention the order number when it is known; "
+        "summarise the thread in three bullet points; do not promise dates the team cannot meet; "
+        "write in the same language as the message; list the open questions at the end; prefer plain "
+        "words over jargon; quote the relevant passage of the policy; ask one clarifying question when "
+        "the request is ambiguous"
+    )
+    .replace(";", "")
+    .split()
+)
 _VARIABLES = ("customer_name", "ticket", "product", "company", "language", "thread", "question")
 _MODELS = ("gpt-4o", "gpt-4o-mini", "claude-sonnet", "llama-3-70b")
 _SAMPLE_EVERY = 997
@@ -293,8 +297,7 @@ def _sentences(seed: int, count: int = 4096) -> tuple[str, ...]:
     """A pool of sentences to draw lines from (drawing words for every line is the slow part)."""
     rng = random.Random(seed)
     return tuple(
-        " ".join(rng.choices(_WORDS, k=rng.randint(6, 14))).capitalize() + "."
-        for _ in range(count)
+        " ".join(rng.choices(_WORDS, k=rng.randint(6, 14))).capitalize() + "." for _ in range(count)
     )
 
 
@@ -364,7 +367,9 @@ def _version_text(version: Version, *, check: int) -> bytes:
     else:
         parts.append("messages:\n")
         for message in version.messages or ():
-            parts.append(f"- role: {message.role}\n  content: |\n" + _block(message.content, "    "))
+            parts.append(
+                f"- role: {message.role}\n  content: |\n" + _block(message.content, "    ")
+            )
     parts.append("metadata:\n")
     parts.extend(f"  {key}: {value}\n" for key, value in version.metadata.items())
     parts.append(f'created_at: "{version.created_at}"\ncreated_by: {version.created_by}\n')

@@ -346,6 +346,8 @@ def _history_rules(
                 if previous
                 else f"the first record's previous_version must be null, not {record.previous_version}",
             )
+        if record.version == record.previous_version:
+            add(line, f"promotes v{record.version}, which was already in production")
         for number in (record.version, record.previous_version):
             if number is not None and number not in versions:
                 add(line, f"names v{number}, which does not exist")

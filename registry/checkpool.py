@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple, dataclass
 
 from .check import check_layout, check_prompts
-from .errors import Problem
+from .errors import Problem, sort_problems
 from .folder import FolderSnapshot
 from .outcome import CheckOutcome
 from .snapshot import Snapshot
@@ -68,7 +68,7 @@ def check_registry(source: TreeSource, *, jobs: int | None = None) -> CheckOutco
                 problems.extend(
                     Problem(file=f, rule=r, message=m, line=n, hint=h) for f, r, m, n, h in rows
                 )
-    return CheckOutcome(problems=tuple(problems), prompts=len(names), head=source.commit)
+    return CheckOutcome(problems=sort_problems(problems), prompts=len(names), head=source.commit)
 
 
 def _check_chunk(

@@ -7,7 +7,7 @@ exit status 1; anything else escaping is a bug.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "UnknownVariables",
     "VariablesError",
     "VersionNotFound",
+    "sort_problems",
 ]
 
 
@@ -63,6 +64,11 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.message} [{self.rule}]"
+
+
+def sort_problems(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """By file, then line: a report reads file by file, top to bottom."""
+    return tuple(sorted(problems, key=lambda p: (p.file, p.line or 0)))
 
 
 class InvalidRegistry(PromptshipError):

@@ -13,7 +13,7 @@ import pygit2
 from pygit2.enums import FileMode, SortMode
 
 from .check import check_root
-from .errors import CannotCheck
+from .errors import CannotCheck, sort_problems
 from .gitstore import GitSnapshot, GitStore
 from .names import PROMPTS_DIR
 from .outcome import CheckOutcome
@@ -59,7 +59,7 @@ def check_change(store: GitStore, base: str, head: str | None = None) -> CheckOu
     review = review_change(GitSnapshot(repo, fork_commit), head_snapshot, change, steps)
     root = check_root(head_snapshot)
     return CheckOutcome(
-        problems=(*([root] if root else []), *review.problems),
+        problems=sort_problems([*([root] if root else []), *review.problems]),
         prompts=len(review.prompts),
         promotions=review.promotions,
         retired=review.retired,

@@ -117,11 +117,12 @@ def review_change(
                     f"whose commit carries '{RETIRE_TRAILER}: {name}'",
                 )
             )
-    problems.extend(walk.problems)
+    frozen = {p.file for p in problems if p.rule == "frozen"}
+    problems.extend(p for p in walk.problems if not (p.rule == "frozen" and p.file in frozen))
     gone = sorted(set(retired) & set(change.removed))
     return Review(
         problems=tuple(problems),
-        promotions=tuple(promotions),
+        promotions=tuple(sorted(promotions, key=lambda p: p.at)),
         retired=tuple(gone),
         prompts=tuple(checked),
     )
@@ -297,7 +298,7 @@ def _pointer_move(
     first added record starts from the base's production version."""
     path = pointer_path(name)
     moved = (base.read(path) if in_base else None) != head.read(path)
-    if added and not moved:
+    if added and not moved and not _round_trip(old_pointer, added[-1]):
         return [
             Problem(
                 file=history_path(name),
@@ -334,6 +335,16 @@ def _pointer_move(
             f"but the base had {start}",
         )
     ]
+
+
+def _round_trip(pointer: Pointer | None, last: HistoryRecord) -> bool:
+    """Whether production went away and came back to exactly the base's promotion (within the
+    second its timestamp names), so the pointer file is byte for byte the base's again."""
+    return pointer is not None and (pointer.version, pointer.promoted_at, pointer.promoted_by) == (
+        last.version,
+        last.promoted_at,
+        last.promoted_by,
+    )
 
 
 def _records(count: int) -> str:
@@ -425,14 +436,13 @@ def _version_change(
             or (old_pointer is not None and old_pointer.version == number)
             or history.names(number)
         )
-        if ever_published or (old.status == "archived" and new.status == "archived"):
-            why = "has been in production" if ever_published else "is archived"
+        if ever_published:
             problems.append(
                 Problem(
                     file=path,
                     rule="frozen",
-                    message=f"v{number}'s content changed, but v{number} {why}; only its status "
-                    "may change",
+                    message=f"v{number}'s content changed, but v{number} has been in production; "
+                    "only its status may change",
                     hint=f"restore it (git checkout <base> -- {path}) and make a changed copy "
                     f"with 'promptship new-version {name} --from {number}'",
                 )
@@ -494,11 +504,17 @@ def _commit_rules(steps: Iterable[CommitStep]) -> _Walk:
             if step.tree.list_dir(prompt_dir(name)) is None:
                 if name in named:
                     walk.retired.add(name)
+                walk.promoted.pop(name, None)  # a prompt made again under this name starts anew
                 continue
             for parent in step.parents:
                 problem = _commit_problem(step, parent, name)
                 if problem is not None:
                     walk.problems.append(problem)
+                    break
+            for parent in step.parents:
+                edits = _frozen_edits(step, parent, name)
+                if edits:
+                    walk.problems.extend(edits)
                     break
             after = step.tree.read(pointer_path(name))
             if after is not None and all(p.read(pointer_path(name)) != after for p in step.parents):
@@ -533,6 +549,30 @@ def _promoted_content(
                     "that has been in production keeps its content",
                     hint=f"restore the content it was promoted with, and make a changed copy with "
                     f"'promptship new-version {name} --from {number}'",
+                )
+            )
+    return problems
+
+
+def _frozen_edits(step: CommitStep, parent: Tree, name: str) -> list[Problem]:
+    """Versions whose content the commit changes while they are published or archived (a
+    change through draft, by unarchiving first, is allowed for versions never published)."""
+    problems = []
+    for number in sorted(_version_files(parent, name) & _version_files(step.tree, name)):
+        path = version_path(name, number)
+        if parent.object_id(path) == step.tree.object_id(path):
+            continue
+        old, new = _base_version(parent, name, number), _base_version(step.tree, name, number)
+        if old is None or new is None or old.digest == new.digest:
+            continue
+        if old.status in ("published", "archived"):
+            problems.append(
+                Problem(
+                    file=path,
+                    rule="frozen",
+                    message=f"{step.label} changes v{number}'s content while it is {old.status}",
+                    hint=f"restore it; to change a copy, 'promptship new-version {name} --from "
+                    f"{number}'",
                 )
             )
     return problems

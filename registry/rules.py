@@ -105,8 +105,8 @@ RULES = _rules(
     ),
     Rule(
         code="frozen",
-        words="a version that has been published keeps its content for good, and an archived "
-        "one while it stays archived",
+        words="a version that has been in production keeps its content for good; published and "
+        "archived versions change only their status",
         fix="restore the file (git checkout <base> -- <file>); make a changed copy with "
         "'promptship new-version NAME --from N'",
     ),

@@ -13,14 +13,14 @@ import fcntl
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pygit2
 
-from .errors import DirtyWorkTree, RepositoryError
+from .errors import DirtyWorkTree, Problem, RepositoryError
 
-__all__ = ["dirty_paths", "locked", "refuse_dirty", "sync_paths"]
+__all__ = ["dirty_paths", "drop_ignored", "locked", "refuse_dirty", "sync_paths"]
 
 _LOCK_NAME = "promptship.lock"
 _LOCK_WAIT_SECONDS = 60.0
@@ -173,3 +173,28 @@ def _prune_empty(folder: Path, workdir: Path) -> None:
     while folder != workdir and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent
+
+
+def drop_ignored(repo: pygit2.Repository, problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` without those about stray files that git ignores and does not track (an
+    editor's backup, ``.DS_Store``): a commit leaves them out, so the work tree's check must
+    too."""
+    if not any(p.rule in _STRAY_RULES for p in problems):
+        return list(problems)
+    index = repo.index
+    index.read(False)
+    tracked = {entry.path for entry in index}
+    kept = []
+    for problem in problems:
+        path = problem.file.rstrip("/")
+        if (
+            problem.rule in _STRAY_RULES
+            and repo.path_is_ignored(path)
+            and not any(t == path or t.startswith(path + "/") for t in tracked)
+        ):
+            continue
+        kept.append(problem)
+    return kept
+
+
+_STRAY_RULES = frozenset({"layout", "symlink", "name"})

@@ -114,12 +114,26 @@ def load_yaml_text(data: bytes, *, path: str, max_bytes: int = MAX_FILE_BYTES) -
         if "maximum nesting depth" in str(exc):
             raise YamlError(_too_deep(path, _mark_line(exc))) from None
         raise YamlError(_problem_of(exc, path)) from None
+    except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError):
+        # PyYAML's constructors fail this way on a value that does not fit its explicit tag
+        # ("!!int a", "!!bool maybe").
+        raise YamlError(
+            Problem(
+                file=path,
+                rule="yaml-syntax",
+                message="malformed YAML: a value does not fit its explicit tag (!!int, !!bool, ...)",
+            )
+        ) from None
 
 
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _SPECIAL_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+# Tags whose constructors return a value (those of collections are generators).
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "binary", "timestamp")
+)
 
 
 class _Unusual(Exception):
@@ -156,10 +170,9 @@ def _build(loader: Any, node: Any, depth: int) -> Any:
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _STR:
             return node.value
-        constructor = loader.yaml_constructors.get(node.tag)
-        if constructor is None:
+        if node.tag not in _SCALAR_TAGS:
             raise _Unusual
-        return constructor(loader, node)
+        return loader.yaml_constructors[node.tag](loader, node)
     if depth > MAX_DEPTH:
         raise _TooDeep(int(node.start_mark.line) + 1)
     if isinstance(node, yaml.MappingNode):

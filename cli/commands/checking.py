@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import click
 
@@ -47,17 +48,22 @@ def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: i
     itself. Exit status 1 when a rule is broken, 2 when the check cannot run (a base that is not
     in this clone, say)."""
     from registry.checkpool import TreeSource, check_registry
-    from registry.gitrange import check_change
+    from registry.gitrange import check_change, resolve_commit
     from registry.report import github_report, json_report, markdown_summary, text_report
+    from registry.worktree import drop_ignored
 
     store = session.store()
     if base is not None:
         outcome = check_change(store, base, ref)
     elif ref is None and store.workdir is not None:
         outcome = check_registry(TreeSource(folder=str(store.workdir)), jobs=jobs)
+        kept = drop_ignored(store.repo, outcome.problems)
+        outcome = replace(outcome, problems=tuple(kept))
     else:
-        snapshot = session.snapshot(ref)
-        source = TreeSource(repository=store.repo.path, commit=snapshot.commit_id)
+        commit = resolve_commit(store.repo, ref, "revision") if ref else store.snapshot().commit
+        source = TreeSource(
+            repository=store.repo.path, commit=str(commit.id) if commit is not None else None
+        )
         outcome = check_registry(source, jobs=jobs)
     if fmt == "json":
         click.echo(json_report(outcome), nl=False)
