@@ -53,8 +53,9 @@ def check_change(store: GitStore, base: str, head: str | None = None) -> CheckOu
             hint="compare with the branch the change is meant for (e.g. --base origin/main)",
         )
     fork_commit = repo[fork].peel(pygit2.Commit)
-    steps = commit_steps(repo, head_commit, fork_commit)
-    change = changed_prompts(fork_commit.tree, head_commit.tree)
+    listings = _Listings()
+    steps = commit_steps(repo, head_commit, fork_commit, listings)
+    change = changed_prompts(fork_commit.tree, head_commit.tree, listings)
     head_snapshot = GitSnapshot(repo, head_commit)
     review = review_change(GitSnapshot(repo, fork_commit), head_snapshot, change, steps)
     root = check_root(head_snapshot)
@@ -85,10 +86,14 @@ def resolve_commit(repo: pygit2.Repository, rev: str, what: str) -> pygit2.Commi
 
 
 def commit_steps(
-    repo: pygit2.Repository, head: pygit2.Commit, base: pygit2.Commit
+    repo: pygit2.Repository,
+    head: pygit2.Commit,
+    base: pygit2.Commit,
+    listings: _Listings | None = None,
 ) -> list[CommitStep]:
     """The commits reachable from ``head`` but not from ``base``, oldest first, each with the
     prompt folders it changes."""
+    listings = listings or _Listings()
     shallow = _shallow_commits(repo)
     walker = repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE)
     walker.hide(base.id)
@@ -103,7 +108,7 @@ def commit_steps(
         changed: set[str] | None = None
         trees: list[pygit2.Tree | None] = [p.tree for p in parents] or [None]
         for tree in trees:
-            names = _changed_names(tree, commit.tree)
+            names = listings.changed(tree, commit.tree)
             changed = names if changed is None else changed & names
         steps.append(
             CommitStep(
@@ -117,38 +122,52 @@ def commit_steps(
     return steps
 
 
-def changed_prompts(base: pygit2.Tree | None, head: pygit2.Tree) -> TreeChange:
+def changed_prompts(
+    base: pygit2.Tree | None, head: pygit2.Tree, listings: _Listings | None = None
+) -> TreeChange:
     """The entries of the head's ``prompts/`` that differ from the base's, and those gone."""
-    names = _changed_names(base, head)
-    head_prompts = _prompts_tree(head)
+    listings = listings or _Listings()
+    entries = listings.of(head)[1]
     changed = []
     removed = []
-    for name in sorted(names):
-        entry = head_prompts[name] if head_prompts is not None and name in head_prompts else None
-        if entry is None:
-            removed.append(name)
+    for name in sorted(listings.changed(base, head)):
+        if name in entries:
+            changed.append(Entry(name, _KINDS.get(entries[name][1], "other")))
         else:
-            changed.append(Entry(name, _KINDS.get(entry.filemode, "other")))
+            removed.append(name)
     return TreeChange(changed=tuple(changed), removed=tuple(removed))
 
 
-def _changed_names(base: pygit2.Tree | None, head: pygit2.Tree) -> set[str]:
-    old = _prompts_tree(base) if base is not None else None
-    new = _prompts_tree(head)
-    if old is not None and new is not None and old.id == new.id:
-        return set()
-    if old is None and new is None:
-        return set()
-    diff = old.diff_to_tree(new) if old is not None and new is not None else None
-    if diff is None:
-        only = old if old is not None else new
-        assert only is not None
-        return {entry.name or "" for entry in only}
-    names = set()
-    for delta in diff.deltas:
-        for path in (delta.old_file.path, delta.new_file.path):
-            names.add(path.split("/", 1)[0])
-    return names
+class _Listings:
+    """The entries of ``prompts/`` folders by tree id, each read once per check: a registry's
+    holds thousands of prompts, and consecutive commits share their trees."""
+
+    _KEEP = 8
+
+    def __init__(self) -> None:
+        self._seen: dict[pygit2.Oid, dict[str, tuple[pygit2.Oid, int]]] = {}
+
+    def of(
+        self, tree: pygit2.Tree | None
+    ) -> tuple[pygit2.Oid | None, dict[str, tuple[pygit2.Oid, int]]]:
+        prompts = _prompts_tree(tree)
+        if prompts is None:
+            return None, {}
+        if prompts.id not in self._seen:
+            if len(self._seen) >= self._KEEP:
+                del self._seen[next(iter(self._seen))]
+            self._seen[prompts.id] = {
+                entry.name or "": (entry.id, entry.filemode) for entry in prompts
+            }
+        return prompts.id, self._seen[prompts.id]
+
+    def changed(self, base: pygit2.Tree | None, head: pygit2.Tree) -> set[str]:
+        """Names in ``prompts/`` whose entry differs (id or mode), appears or disappears."""
+        base_id, old = self.of(base)
+        head_id, new = self.of(head)
+        if base_id == head_id:
+            return set()
+        return {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
 
 
 def _prompts_tree(tree: pygit2.Tree | None) -> pygit2.Tree | None:
