@@ -114,7 +114,8 @@ def refusal_times() -> dict[str, float]:
     """Milliseconds the tree check takes to refuse each hostile file (median of 5)."""
     prompt = b"name: p\n"
     bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
-        f"{k}: &{k} [{','.join(['*' + p] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi")
+        f"{k}: &{k} [{','.join(['*' + p] * 9)}]\n"
+        for p, k in zip("abcdefgh", "bcdefghi", strict=True)
     )
     cases = {
         "yaml bomb (9^9 aliases)": {"prompts/p/versions/1.yaml": bomb.encode()},

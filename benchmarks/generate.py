@@ -50,7 +50,7 @@ from registry.model import (
     version_bytes,
 )
 
-__all__ = ["GeneratedRegistry", "LONG_HISTORY_PROMPT", "generate_registry"]
+__all__ = ["LONG_HISTORY_PROMPT", "GeneratedRegistry", "generate_registry"]
 
 LONG_HISTORY_PROMPT = "long-history"
 AUTHORS = (
