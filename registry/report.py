@@ -50,7 +50,8 @@ def json_report(outcome: CheckOutcome) -> str:
         "promotions": [promotion.to_json() for promotion in outcome.promotions],
         "retired": list(outcome.retired),
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    # ASCII only: a file name that is not UTF-8 still makes valid JSON (as a \udcxx escape).
+    return json.dumps(data, indent=2) + "\n"
 
 
 def github_report(outcome: CheckOutcome) -> str:
@@ -162,8 +163,10 @@ def _printable(text: str) -> str:
 
 
 def _data(text: str) -> str:
-    """A workflow command's message: '%', CR and LF escaped so no line can start a command."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: '%', CR and LF escaped so no line can start a command, and
+    other invisible characters shown as escapes."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return _printable(text)
 
 
 def _property(text: str) -> str:

@@ -189,12 +189,19 @@ def drop_ignored(repo: pygit2.Repository, problems: Sequence[Problem]) -> list[P
         path = problem.file.rstrip("/")
         if (
             problem.rule in _STRAY_RULES
-            and repo.path_is_ignored(path)
+            and _ignored(repo, path)
             and not any(t == path or t.startswith(path + "/") for t in tracked)
         ):
             continue
         kept.append(problem)
     return kept
+
+
+def _ignored(repo: pygit2.Repository, path: str) -> bool:
+    try:
+        return bool(repo.path_is_ignored(path))
+    except UnicodeError:  # a name that is not UTF-8 is reported, never taken as ignored
+        return False
 
 
 _STRAY_RULES = frozenset({"layout", "symlink", "name"})

@@ -45,9 +45,13 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
     }
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is yaml.ScalarNode and implicit[0]:
-            return _plain_tag(value) if len(value) <= 64 else _find_plain_tag(value)
-        return super().resolve(kind, value, implicit)
+        # Resolver.resolve without path resolvers (this loader has none), and with the tags of
+        # short plain scalars remembered: the parser calls it for every node.
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                return _plain_tag(value) if len(value) <= 64 else _find_plain_tag(value)
+            return self.DEFAULT_SCALAR_TAG
+        return self.DEFAULT_MAPPING_TAG if kind is yaml.MappingNode else self.DEFAULT_SEQUENCE_TAG
 
 
 def _find_plain_tag(value: str) -> str:

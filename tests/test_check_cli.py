@@ -197,3 +197,14 @@ def test_parallel_checking_finds_what_one_process_finds(
 @pytest.mark.parametrize("bad", [("--jobs", "0"), ("--format", "xml")])
 def test_unusable_options_exit_2(reg: Registry, bad: tuple[str, ...]) -> None:
     assert run_main(reg.path, "check", *bad)[0] == 2
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(reg: Registry, fmt: str) -> None:
+    with open(bytes(reg.path) + b"/prompts/notes/versions/\xff.yaml", "wb") as handle:
+        handle.write(b"x")
+    reg.commit("a name git allows")
+    for args in ((), ("--ref", "HEAD"), ("--base", "base")):
+        status, out, err = run_main(reg.path, "check", *args, "--format", fmt)
+        assert (status, err) == (1, ""), (args, out, err)
+        assert "prompts/notes/versions/\\udcff.yaml" in out
