@@ -181,9 +181,7 @@ def drop_ignored(repo: pygit2.Repository, problems: Sequence[Problem]) -> list[P
     too."""
     if not any(p.rule in _STRAY_RULES for p in problems):
         return list(problems)
-    index = repo.index
-    index.read(False)
-    tracked = {entry.path for entry in index}
+    tracked = _tracked_paths(repo)
     kept = []
     for problem in problems:
         path = problem.file.rstrip("/")
@@ -195,6 +193,18 @@ def drop_ignored(repo: pygit2.Repository, problems: Sequence[Problem]) -> list[P
             continue
         kept.append(problem)
     return kept
+
+
+def _tracked_paths(repo: pygit2.Repository) -> set[str]:
+    index = repo.index
+    index.read(False)
+    paths = set()
+    for position in range(len(index)):
+        try:
+            paths.add(index[position].path)
+        except UnicodeError:  # older pygit2 cannot decode a name that is not UTF-8
+            continue
+    return paths
 
 
 def _ignored(repo: pygit2.Repository, path: str) -> bool:
