@@ -23,11 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate_registry
+from generate import LONG_HISTORY_PROMPT, generate_registry
 
 from registry.check import check_tree
 from registry.gitstore import GitStore
 from registry.identity import Identity
+from registry.lifecycle import unarchive_version
 from registry.promotion import plan_promotion
 from registry.snapshot import DictSnapshot
 from registry.yamlsafe import MAX_FILE_BYTES, MAX_HISTORY_BYTES
@@ -63,17 +64,24 @@ def registry(prompts: int, keep: bool, work_tree: bool = False) -> Path:
     return path
 
 
-def one_prompt_change(path: Path) -> str:
+def one_prompt_change(path: Path, names: tuple[str, ...] = ()) -> str:
     """Promote a draft of one prompt in one commit (the library's own promotion); returns the
     commit the change starts from."""
     store = GitStore.open(path, ref="refs/heads/main")
     snapshot = store.snapshot()
     base = snapshot.commit_id
     assert base is not None
-    for name in ("support-reply-00000", "ticket-triage-00001", "release-notes-00002"):
+    for name in names or ("support-reply-00000", "ticket-triage-00001", "release-notes-00002"):
         for number in range(10, 0, -1):
             data = snapshot.read(f"prompts/{name}/versions/{number}.yaml") or b""
-            if b"status: draft" in data:
+            if b"status: draft" in data or (names and b"status: archived" in data):
+                if b"status: archived" in data:
+                    store.write(
+                        lambda snap, now, n=name, v=number: unarchive_version(
+                            snap, n, v, actor=str(BENCH), now=now
+                        ),
+                        identity=BENCH,
+                    )
                 store.write(
                     lambda snap, now, n=name, v=number: plan_promotion(
                         snap, n, v, notes="bench", actor=str(BENCH), now=now
@@ -144,6 +152,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="reuse registries already generated")
     parser.add_argument("--no-work-tree", action="store_true", help="skip the checked-out tree")
+    parser.add_argument(
+        "--long-history",
+        type=int,
+        default=100_000,
+        help="records of the prompt whose promotion is checked last (0: skip)",
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     report: dict[str, object] = {"load_before": os.getloadavg()[0]}
@@ -172,6 +186,19 @@ def main() -> None:
     report["check_base_large_over_small"] = (
         report["check_base_one_prompt_large_s"] / report["check_base_one_prompt_small_s"]  # type: ignore[operator]
     )
+    if args.long_history:
+        long = OUT / f"long-{args.long_history}"
+        if not (long.exists() and args.keep):
+            shutil.rmtree(long, ignore_errors=True)
+            generate_registry(long, prompts=args.small, long_history=args.long_history)
+        copy = OUT / "change-long"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(long, copy)
+        base = one_prompt_change(copy, (LONG_HISTORY_PROMPT,))
+        times = timed([*PROMPTSHIP, "--repo", str(copy), "check", "--base", base], args.runs)
+        report[f"check_base_rollback_of_{args.long_history}_record_prompt_s"] = statistics.median(
+            times
+        )
     startup = timed([*PROMPTSHIP, "--help"], args.runs)
     report["cli_startup_s"] = statistics.median(startup)
     report["refusal_ms"] = refusal_times()

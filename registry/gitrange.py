@@ -7,6 +7,8 @@ whose id did not change, so the cost follows the change and not the size of the 
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import pygit2
@@ -56,8 +58,9 @@ def check_change(store: GitStore, base: str, head: str | None = None) -> CheckOu
     listings = _Listings()
     steps = commit_steps(repo, head_commit, fork_commit, listings)
     change = changed_prompts(fork_commit.tree, head_commit.tree, listings)
-    head_snapshot = GitSnapshot(repo, head_commit)
-    review = review_change(GitSnapshot(repo, fork_commit), head_snapshot, change, steps)
+    head_snapshot = _CachedSnapshot(repo, head_commit, listings.blobs)
+    base_snapshot = _CachedSnapshot(repo, fork_commit, listings.blobs)
+    review = review_change(base_snapshot, head_snapshot, change, steps)
     root = check_root(head_snapshot)
     return CheckOutcome(
         problems=sort_problems([*([root] if root else []), *review.problems]),
@@ -114,8 +117,9 @@ def commit_steps(
             CommitStep(
                 commit=str(commit.id),
                 message=commit.message,
-                parents=tuple(GitSnapshot(repo, p) for p in parents) or (GitSnapshot(repo, None),),
-                tree=GitSnapshot(repo, commit),
+                parents=tuple(_CachedSnapshot(repo, p, listings.blobs) for p in parents)
+                or (GitSnapshot(repo, None),),
+                tree=_CachedSnapshot(repo, commit, listings.blobs),
                 prompts=tuple(sorted(changed or ())),
             )
         )
@@ -146,6 +150,7 @@ class _Listings:
 
     def __init__(self) -> None:
         self._seen: dict[pygit2.Oid, dict[str, tuple[pygit2.Oid, int]]] = {}
+        self.blobs = _Blobs()
 
     def of(
         self, tree: pygit2.Tree | None
@@ -168,6 +173,43 @@ class _Listings:
         if base_id == head_id:
             return set()
         return {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+
+
+class _Blobs:
+    """File contents by object id, shared by the snapshots of one check: a commit's parent is
+    the previous commit, and a long history file is inflated once rather than at each step."""
+
+    _BUDGET = 256 << 20
+
+    def __init__(self) -> None:
+        self._data: OrderedDict[str, bytes | None] = OrderedDict()
+        self._size = 0
+
+    def get(self, oid: str, load: Callable[[], bytes | None]) -> bytes | None:
+        if oid in self._data:
+            self._data.move_to_end(oid)
+            return self._data[oid]
+        data = load()
+        self._data[oid] = data
+        self._size += len(data or b"")
+        while self._size > self._BUDGET and len(self._data) > 1:
+            _, dropped = self._data.popitem(last=False)
+            self._size -= len(dropped or b"")
+        return data
+
+
+class _CachedSnapshot(GitSnapshot):
+    def __init__(
+        self, repo: pygit2.Repository, commit: pygit2.Commit | None, blobs: _Blobs
+    ) -> None:
+        super().__init__(repo, commit)
+        self._blobs = blobs
+
+    def read(self, path: str) -> bytes | None:
+        found = self._lookup(path)  # tree entries load their object only when read
+        if not isinstance(found, pygit2.Blob) or found.filemode == FileMode.LINK:
+            return None  # a link may share its blob with a file: only files are remembered
+        return self._blobs.get(str(found.id), lambda: bytes(found.data))
 
 
 def _prompts_tree(tree: pygit2.Tree | None) -> pygit2.Tree | None:

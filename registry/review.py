@@ -580,16 +580,16 @@ def _frozen_edits(step: CommitStep, parent: Tree, name: str) -> list[Problem]:
 
 def _commit_problem(step: CommitStep, parent: Tree, name: str) -> Problem | None:
     path, record_path = pointer_path(name), history_path(name)
-    before, after = parent.read(path), step.tree.read(path)
-    old_history, new_history = parent.read(record_path) or b"", step.tree.read(record_path) or b""
-    if before == after:
-        if old_history == new_history:
+    if parent.object_id(path) == step.tree.object_id(path):
+        if parent.object_id(record_path) == step.tree.object_id(record_path):
             return None
         return Problem(
             file=record_path,
             rule="commit",
             message=f"{step.label} changes history.yaml but not production.yaml",
         )
+    after = step.tree.read(path)
+    old_history, new_history = parent.read(record_path) or b"", step.tree.read(record_path) or b""
     if after is None:
         return Problem(
             file=path,

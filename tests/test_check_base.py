@@ -407,3 +407,17 @@ def test_retire_trailers_are_read_from_the_last_paragraph(message: str, names: s
     from registry.review import retired_prompts
 
     assert retired_prompts(message) == names
+
+
+def test_a_link_is_never_read_even_when_its_bytes_are_a_file_of_the_base(reg: Registry) -> None:
+    """git stores a link's target as a blob, so a link whose target is the base's pointer file,
+    byte for byte, has that file's object id; the check must still see a link, not the file."""
+    pointer = reg.path / G / "production.yaml"
+    content = pointer.read_text()
+    pointer.unlink()
+    pointer.symlink_to(content)
+    reg.commit("production.yaml becomes a link")
+    assert reg.git("rev-parse", f"HEAD:{G}/production.yaml") == reg.git(
+        "rev-parse", f"base:{G}/production.yaml"
+    )
+    assert reg.rules() == {"symlink", "pointer", "history-chain", "pointer-move"}
