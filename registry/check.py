@@ -60,7 +60,6 @@ PROMPT_FILES = {
     "tests.yaml": "file",
 }
 _VERSION_FILE = re.compile(r"([1-9][0-9]*)\.yaml\Z")
-_FOLDER_FILES = "prompt.yaml, versions/, production.yaml, history.yaml and tests.yaml"
 
 
 def check_tree(snapshot: Snapshot) -> list[Problem]:
@@ -160,7 +159,7 @@ def read_prompt(snapshot: Snapshot, name: str, *, with_history: bool = True) -> 
         if entry.kind == "symlink":
             problems.append(_layout(path, "is a symlink", "symlink"))
         elif want != entry.kind:
-            problems.append(_layout(path, f"is not part of the format ({_FOLDER_FILES})"))
+            problems.append(_layout(path, "is not part of the format"))
     info = snapshot.read(prompt_file(name))
     if info is None:
         problems.append(_layout(prompt_file(name), "is missing; every prompt folder has one"))

@@ -506,18 +506,23 @@ def _commit_rules(steps: Iterable[CommitStep]) -> _Walk:
                     walk.retired.add(name)
                 walk.promoted.pop(name, None)  # a prompt made again under this name starts anew
                 continue
-            for parent in step.parents:
-                problem = _commit_problem(step, parent, name)
-                if problem is not None:
-                    walk.problems.append(problem)
-                    break
+            problem = next(
+                (found for p in step.parents if (found := _commit_problem(step, p, name))), None
+            )
+            if problem is not None:
+                walk.problems.append(problem)
             for parent in step.parents:
                 edits = _frozen_edits(step, parent, name)
                 if edits:
                     walk.problems.extend(edits)
                     break
             after = step.tree.read(pointer_path(name))
-            if after is not None and all(p.read(pointer_path(name)) != after for p in step.parents):
+            if (
+                problem is None
+                and after is not None
+                and all(p.read(pointer_path(name)) != after for p in step.parents)
+            ):
+                # A promotion made as the rules say: its digest is what that version keeps.
                 pointer = _pointer(step.tree, name)
                 if pointer is not None:
                     versions = walk.promoted.setdefault(name, {})
