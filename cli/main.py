@@ -1,7 +1,7 @@
 """The single exit point: every outcome of a command becomes an exit status here.
 
-0 done; 1 refused (``error:`` and a hint on stderr, nothing written); 2 usage; 130 interrupted;
-3 a bug, with a one-line request to report it.
+0 done; 1 refused (``error:`` and a hint on stderr, nothing written); 2 usage, or a check that
+cannot run as asked; 130 interrupted; 3 a bug, with a one-line request to report it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except PromptshipError as exc:
         report(exc)
-        return 1
+        return exc.exit_status
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130

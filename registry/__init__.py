@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     BranchDiverged,
     BranchExists,
+    CannotCheck,
     ConcurrentChange,
     DirtyWorkTree,
     GoldenTestsFailed,
@@ -61,6 +62,7 @@ _LAZY = {
 __all__ = [
     "BranchDiverged",
     "BranchExists",
+    "CannotCheck",
     "ConcurrentChange",
     "DirtyWorkTree",
     "GoldenTestsFailed",

@@ -6,21 +6,52 @@
 4. no symlinks or stray files, sizes and YAML within the safety limits.
 
 The check reads files only: templates are parsed, never rendered, so an untrusted tree is safe.
+``read_prompt`` and ``prompt_rules`` are separate so that the check against a base can feed the
+rules a history of which it parsed only the added lines.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from .errors import InvalidRegistry, Problem, PromptshipError
 from .goldens import check_cases
 from .history import HistoryRecord, parse_history
-from .model import Pointer, Version, parse_pointer, parse_prompt_info, parse_version
-from .names import PROMPTS_DIR, history_path, is_valid_name, pointer_path, prompt_file, versions_dir
-from .snapshot import Snapshot
+from .model import (
+    Pointer,
+    Version,
+    digest_of,
+    load_file,
+    parse_pointer,
+    parse_prompt_info,
+    version_from_mapping,
+)
+from .names import (
+    PROMPTS_DIR,
+    history_path,
+    is_valid_name,
+    pointer_path,
+    prompt_dir,
+    prompt_file,
+    versions_dir,
+)
+from .snapshot import Entry, Snapshot
 from .templates import check_template
 
-__all__ = ["PROMPT_FILES", "check_prompt", "check_tree"]
+__all__ = [
+    "PROMPT_FILES",
+    "PromptFiles",
+    "check_entry",
+    "check_layout",
+    "check_prompt",
+    "check_prompts",
+    "check_root",
+    "check_tree",
+    "prompt_rules",
+    "read_prompt",
+]
 
 PROMPT_FILES = {
     "prompt.yaml": "file",
@@ -34,49 +65,102 @@ _VERSION_FILE = re.compile(r"([1-9][0-9]*)\.yaml\Z")
 
 def check_tree(snapshot: Snapshot) -> list[Problem]:
     """Every problem of the registry in ``snapshot`` (an empty list when it is sound)."""
-    entries = snapshot.list_dir(PROMPTS_DIR)
-    if entries is None:
-        return []
-    problems: list[Problem] = []
-    for entry in entries:
-        path = f"{PROMPTS_DIR}/{entry.name}"
-        if entry.kind == "symlink":
-            problems.append(
-                _layout(path, "is a symlink; the registry holds plain files only", "symlink")
-            )
-        elif entry.kind != "dir":
-            problems.append(_layout(path, "only prompt folders belong in prompts/"))
-        elif not is_valid_name(entry.name):
-            problems.append(
-                _layout(
-                    path, "folder name is not a valid prompt name (a-z, 0-9, single - _ .)", "name"
-                )
-            )
-        else:
-            problems.extend(check_prompt(snapshot, entry.name))
+    problems, names = check_layout(snapshot)
+    problems.extend(check_prompts(snapshot, names))
     return problems
+
+
+def check_prompts(snapshot: Snapshot, names: Sequence[str]) -> list[Problem]:
+    return [problem for name in names for problem in check_prompt(snapshot, name)]
+
+
+def check_layout(snapshot: Snapshot) -> tuple[list[Problem], list[str]]:
+    """Rule 4 above the prompt folders: ``prompts/`` itself and each entry in it. Returns the
+    problems found and the prompt folders to check."""
+    root = check_root(snapshot)
+    if root is not None:
+        return [root], []
+    problems: list[Problem] = []
+    names: list[str] = []
+    for entry in snapshot.list_dir(PROMPTS_DIR) or ():
+        problem = check_entry(entry)
+        if problem is None:
+            names.append(entry.name)
+        else:
+            problems.append(problem)
+    return problems, names
+
+
+def check_root(snapshot: Snapshot) -> Problem | None:
+    """What is wrong with ``prompts/`` itself: anything but a folder (or nothing)."""
+    kinds = {entry.name: entry.kind for entry in snapshot.list_dir("") or ()}
+    kind = kinds.get(PROMPTS_DIR, "dir")
+    if kind == "dir":
+        return None
+    rule = "symlink" if kind == "symlink" else "layout"
+    return _layout(PROMPTS_DIR, f"is a {_kind_words(kind)}, not a folder", rule)
+
+
+def check_entry(entry: Entry) -> Problem | None:
+    """What is wrong with an entry of ``prompts/``; ``None`` for a prompt folder."""
+    path = f"{PROMPTS_DIR}/{entry.name}"
+    if entry.kind == "symlink":
+        return _layout(path, "is a symlink; the registry holds plain files only", "symlink")
+    if entry.kind != "dir":
+        return _layout(path, f"is a {_kind_words(entry.kind)}; only prompt folders belong here")
+    if not is_valid_name(entry.name):
+        return _layout(
+            path,
+            "the folder name is not a valid prompt name (a-z, 0-9 and single '-', '_' or '.' "
+            "between them, at most 100 characters)",
+            "name",
+        )
+    return None
+
+
+def _kind_words(kind: str) -> str:
+    return {"file": "file", "dir": "folder", "symlink": "symlink"}.get(kind, "special file")
 
 
 def _layout(path: str, message: str, rule: str = "layout") -> Problem:
     return Problem(file=path, rule=rule, message=message)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PromptFiles:
+    """One prompt folder as read, with the problems of reading it (rules 1 and 4).
+
+    ``versions`` maps each version file's number to its version, or to ``None`` when the file is
+    there but unreadable; ``pointer_broken`` says ``production.yaml`` is there but unreadable;
+    ``served_digest`` is the digest of the file the pointer names, computed from the mapping as
+    written, as any consumer computes it; ``history`` is ``None`` when not read or unreadable."""
+
+    name: str
+    versions: Mapping[int, Version | None]
+    pointer: Pointer | None
+    pointer_broken: bool
+    served_digest: str | None
+    history: tuple[HistoryRecord, ...] | None
+    problems: tuple[Problem, ...]
+
+
 def check_prompt(snapshot: Snapshot, name: str) -> list[Problem]:
     """The tree rules for one prompt folder."""
+    files = read_prompt(snapshot, name)
+    return [*files.problems, *prompt_rules(files, files.history)]
+
+
+def read_prompt(snapshot: Snapshot, name: str, *, with_history: bool = True) -> PromptFiles:
+    """Read and parse one prompt folder's files, collecting every problem on the way."""
     problems: list[Problem] = []
-    folder = f"{PROMPTS_DIR}/{name}"
+    folder = prompt_dir(name)
     for entry in snapshot.list_dir(folder) or ():
         want = PROMPT_FILES.get(entry.name)
+        path = f"{folder}/{entry.name}"
         if entry.kind == "symlink":
-            problems.append(_layout(f"{folder}/{entry.name}", "is a symlink", "symlink"))
+            problems.append(_layout(path, "is a symlink", "symlink"))
         elif want != entry.kind:
-            problems.append(
-                _layout(
-                    f"{folder}/{entry.name}",
-                    "is not part of the format (prompt.yaml, "
-                    "versions/, production.yaml, history.yaml, tests.yaml)",
-                )
-            )
+            problems.append(_layout(path, "is not part of the format"))
     info = snapshot.read(prompt_file(name))
     if info is None:
         problems.append(_layout(prompt_file(name), "is missing; every prompt folder has one"))
@@ -85,21 +169,28 @@ def check_prompt(snapshot: Snapshot, name: str) -> list[Problem]:
             parse_prompt_info(info, path=prompt_file(name), prompt=name)
         except InvalidRegistry as exc:
             problems.extend(exc.problems)
-    versions = _check_versions(snapshot, name, problems)
-    pointer = _read_pointer(snapshot, name, problems)
-    history = _read_history(snapshot, name, problems)
-    problems.extend(_production_rules(name, versions, pointer))
+    pointer, broken = _read_pointer(snapshot, name, problems)
+    versions, served = _read_versions(
+        snapshot, name, pointer.version if pointer else None, problems
+    )
+    history = _read_history(snapshot, name, problems) if with_history else None
     problems.extend(check_cases(snapshot, name))
-    if history is not None:
-        problems.extend(_history_rules(name, versions, pointer, history))
-    return problems
+    return PromptFiles(
+        name=name,
+        versions=versions,
+        pointer=pointer,
+        pointer_broken=broken,
+        served_digest=served,
+        history=history,
+        problems=tuple(problems),
+    )
 
 
-def _check_versions(
-    snapshot: Snapshot, name: str, problems: list[Problem]
-) -> dict[int, Version | None]:
-    """Parsed versions by number; ``None`` for a file that is present but broken."""
+def _read_versions(
+    snapshot: Snapshot, name: str, served: int | None, problems: list[Problem]
+) -> tuple[dict[int, Version | None], str | None]:
     versions: dict[int, Version | None] = {}
+    digest = None
     folder = versions_dir(name)
     for entry in snapshot.list_dir(folder) or ():
         path = f"{folder}/{entry.name}"
@@ -111,12 +202,12 @@ def _check_versions(
             problems.append(_layout(path, "version files are named N.yaml (1.yaml, 2.yaml, ...)"))
             continue
         number = int(match.group(1))
-        data = snapshot.read(path)
         versions[number] = None
         try:
-            version = parse_version(data or b"", path=path, prompt=name, number=number)
-            for where, text in version.templates():
-                check_template(text, where=f"{path} {where}")
+            loaded, text = load_file(snapshot.read(path) or b"", path)
+            version = version_from_mapping(loaded, text=text, path=path, prompt=name, number=number)
+            for where, template in version.templates():
+                check_template(template, where=f"{path} {where}")
         except InvalidRegistry as exc:
             problems.extend(exc.problems)
             continue
@@ -124,36 +215,51 @@ def _check_versions(
             problems.append(Problem(file=path, rule="template", message=exc.message))
             continue
         versions[number] = version
-    return versions
+        if number == served:
+            digest = digest_of(loaded)
+    return versions, digest
 
 
-def _read_pointer(snapshot: Snapshot, name: str, problems: list[Problem]) -> Pointer | None:
+def _read_pointer(
+    snapshot: Snapshot, name: str, problems: list[Problem]
+) -> tuple[Pointer | None, bool]:
     data = snapshot.read(pointer_path(name))
     if data is None:
-        return None
+        return None, False
     try:
-        return parse_pointer(data, path=pointer_path(name), prompt=name)
+        return parse_pointer(data, path=pointer_path(name), prompt=name), False
     except InvalidRegistry as exc:
         problems.extend(exc.problems)
-        return None
+        return None, True
 
 
 def _read_history(
     snapshot: Snapshot, name: str, problems: list[Problem]
-) -> list[HistoryRecord] | None:
+) -> tuple[HistoryRecord, ...] | None:
     data = snapshot.read(history_path(name))
     if data is None:
-        return []
+        return ()
     try:
-        return parse_history(data, path=history_path(name), prompt=name)
+        return tuple(parse_history(data, path=history_path(name), prompt=name))
     except InvalidRegistry as exc:
         problems.extend(exc.problems)
         return None
 
 
-def _production_rules(
-    name: str, versions: dict[int, Version | None], pointer: Pointer | None
+def prompt_rules(
+    files: PromptFiles, history: Sequence[HistoryRecord] | None, *, first_new: int = 0
 ) -> list[Problem]:
+    """Rules 2 and 3 on what ``read_prompt`` read. ``history`` may be a tail of the file: records
+    whose ``index`` is below ``first_new`` are context (a base already checked them), and the
+    link of the first new record to them is left to the caller."""
+    problems = _production_rules(files)
+    if history is not None and not files.pointer_broken:
+        problems.extend(_history_rules(files, history, first_new))
+    return problems
+
+
+def _production_rules(files: PromptFiles) -> list[Problem]:
+    name, versions, pointer = files.name, files.versions, files.pointer
     path = pointer_path(name)
     published = sorted(n for n, v in versions.items() if v is not None and v.status == "published")
     problems = []
@@ -167,7 +273,7 @@ def _production_rules(
             )
         )
     if pointer is None:
-        if published:
+        if published and not files.pointer_broken:
             problems.append(
                 Problem(
                     file=path,
@@ -193,24 +299,33 @@ def _production_rules(
                     message=f"names v{pointer.version}, which is {target.status}, not published",
                 )
             )
-        if target.digest != pointer.digest:
-            problems.append(
-                Problem(
-                    file=path,
-                    rule="digest",
-                    message=f"digest does not match v{pointer.version}'s content: the version "
-                    "was changed after it was promoted",
-                )
-            )
+        if pointer.digest != files.served_digest:
+            problems.append(_digest_problem(files, target, pointer))
     return problems
 
 
+def _digest_problem(files: PromptFiles, target: Version, pointer: Pointer) -> Problem:
+    if pointer.digest == target.digest:
+        # Same content, but a key left out: readers that hash the file as written disagree.
+        return Problem(
+            file=f"{versions_dir(files.name)}/{pointer.version}.yaml",
+            rule="digest",
+            message="the production version's file leaves out 'metadata', so readers that hash "
+            "the file as written get another digest than production.yaml's",
+            hint="write 'metadata: {}' in it",
+        )
+    return Problem(
+        file=pointer_path(files.name),
+        rule="digest",
+        message=f"the digest does not match v{pointer.version}'s content: the version was changed "
+        "after it was promoted",
+    )
+
+
 def _history_rules(
-    name: str,
-    versions: dict[int, Version | None],
-    pointer: Pointer | None,
-    history: list[HistoryRecord],
+    files: PromptFiles, history: Sequence[HistoryRecord], first_new: int
 ) -> list[Problem]:
+    name, versions, pointer = files.name, files.versions, files.pointer
     path = history_path(name)
     problems = []
 
@@ -218,9 +333,13 @@ def _history_rules(
         problems.append(Problem(file=path, line=line, rule="history-chain", message=message))
 
     previous: HistoryRecord | None = None
-    for line, record in enumerate(history, start=1):
+    for record in history:
+        line = record.index + 1
+        if record.index < first_new:
+            previous = record
+            continue
         expected = previous.version if previous else None
-        if record.previous_version != expected:
+        if (first_new == 0 or record.index > first_new) and record.previous_version != expected:
             add(
                 line,
                 f"previous_version is {record.previous_version}, but the record before "
@@ -228,6 +347,8 @@ def _history_rules(
                 if previous
                 else f"the first record's previous_version must be null, not {record.previous_version}",
             )
+        if record.version == record.previous_version:
+            add(line, f"promotes v{record.version}, which was already in production")
         for number in (record.version, record.previous_version):
             if number is not None and number not in versions:
                 add(line, f"names v{number}, which does not exist")
@@ -244,9 +365,10 @@ def _history_rules(
             pointer.promoted_at,
             pointer.promoted_by,
         ):
+            last = history[-1]
             add(
-                len(history),
-                f"the last record (v{history[-1].version} at {history[-1].promoted_at}) is not the "
+                last.index + 1,
+                f"the last record (v{last.version} at {last.promoted_at}) is not the "
                 f"promotion {pointer_path(name)} shows (v{pointer.version} at {pointer.promoted_at})",
             )
     return problems

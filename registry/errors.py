@@ -7,13 +7,14 @@ exit status 1; anything else escaping is a bug.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
     "BranchDiverged",
     "BranchExists",
+    "CannotCheck",
     "ConcurrentChange",
     "DirtyWorkTree",
     "GoldenTestsFailed",
@@ -44,11 +45,14 @@ __all__ = [
     "UnknownVariables",
     "VariablesError",
     "VersionNotFound",
+    "sort_problems",
 ]
 
 
 class PromptshipError(Exception):
     """A refusal: a rule, a missing thing or unusable input. Nothing was written."""
+
+    exit_status = 1
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -61,16 +65,23 @@ class PromptshipError(Exception):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Problem:
-    """One thing wrong with one file of a registry."""
+    """One thing wrong with one file of a registry: ``rule`` is a code of ``registry.rules``;
+    ``hint`` says what to do when the rule's general advice is not precise enough."""
 
     file: str
     rule: str
     message: str
     line: int | None = None
+    hint: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.message} [{self.rule}]"
+
+
+def sort_problems(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """By file, then line: a report reads file by file, top to bottom."""
+    return tuple(sorted(problems, key=lambda p: (p.file, p.line or 0)))
 
 
 class InvalidRegistry(PromptshipError):
@@ -422,3 +433,10 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+class CannotCheck(PromptshipError):
+    """The check cannot run as asked (a base that is not in the clone, say): nothing was judged,
+    so the command line exits with 2, as for a usage error, not 1 as for a failed check."""
+
+    exit_status = 2

@@ -23,6 +23,7 @@ __all__ = [
     "TimeBound",
     "append_record",
     "parse_history",
+    "parse_history_lines",
     "parse_time_bound",
     "record_line",
     "select_records",
@@ -83,6 +84,14 @@ def parse_history(data: bytes, *, path: str, prompt: str) -> list[HistoryRecord]
                 )
             ]
         )
+    return parse_history_lines(data, path=path, prompt=prompt)
+
+
+def parse_history_lines(
+    data: bytes, *, path: str, prompt: str, first_line: int = 1
+) -> list[HistoryRecord]:
+    """The records of whole lines of a history file, the first being line ``first_line`` (lines
+    appended to a base's file, say): indexes and reported lines count from there."""
     records: list[HistoryRecord] = []
     problems: list[Problem] = []
     lines = data.split(b"\n")
@@ -92,9 +101,9 @@ def parse_history(data: bytes, *, path: str, prompt: str) -> list[HistoryRecord]
         problems.append(
             Problem(file=path, rule="history-format", message="must end with a newline")
         )
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=first_line):
         try:
-            record = _parse_line(raw, prompt=prompt, index=len(records))
+            record = _parse_line(raw, prompt=prompt, index=number - 1)
         except ValueError as exc:
             problems.append(
                 Problem(file=path, line=number, rule="history-format", message=str(exc))
@@ -107,6 +116,8 @@ def parse_history(data: bytes, *, path: str, prompt: str) -> list[HistoryRecord]
 
 
 def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
+    if raw.endswith(b"\r"):
+        raise ValueError("ends with a carriage return; lines end with LF only")
     if not raw.startswith(b"- {"):
         raise ValueError('each line must be one record: - {"version": ..., ...}')
     try:

@@ -30,7 +30,7 @@ from .model import (
     version_bytes,
     with_status,
 )
-from .names import check_name, is_valid_name, prompt_dir, prompt_file, version_path
+from .names import RETIRE_TRAILER, check_name, is_valid_name, prompt_dir, prompt_file, version_path
 from .snapshot import ChangeSet, Snapshot
 from .templates import check_template
 from .yamlsafe import YamlError, load_yaml
@@ -370,12 +370,14 @@ def delete_prompt(snapshot: Snapshot, name: str, *, force: bool, actor: str, now
             hint=f"if that is what you want, run 'promptship delete {name} --force'",
         )
     body = f"It had v{pointer.version} in production." if pointer else ""
+    # The check lets a prompt in production leave only by a commit that says so (Retire-Prompt).
+    retire = ((RETIRE_TRAILER, name),) if pointer else ()
     return ChangeSet(
         prompt=name,
         writes={prompt_dir(name): None},
         subject=f"delete({name})",
         body=body,
-        trailers=(("Prompt", name),),
+        trailers=(("Prompt", name), *retire),
     )
 
 

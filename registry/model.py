@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from .errors import InvalidRegistry, Problem
 from .names import is_valid_name
-from .yamlsafe import YamlError, decode_utf8, dump_mapping, key_line, load_yaml
+from .yamlsafe import YamlError, dump_mapping, key_line, load_yaml, load_yaml_text
 
 __all__ = [
     "CHAT_ROLES",
@@ -29,6 +29,7 @@ __all__ = [
     "Version",
     "digest_of",
     "is_timestamp",
+    "load_file",
     "parse_identity",
     "parse_pointer",
     "parse_prompt_info",
@@ -36,6 +37,7 @@ __all__ = [
     "pointer_bytes",
     "prompt_info_bytes",
     "version_bytes",
+    "version_from_mapping",
     "with_status",
 ]
 
@@ -186,10 +188,10 @@ class _Checker:
             raise InvalidRegistry(self.problems)
 
 
-def _load(data: bytes, path: str) -> tuple[Any, str]:
+def load_file(data: bytes, path: str) -> tuple[Any, str]:
+    """A registry file's YAML value and its text, or ``InvalidRegistry`` naming the fault."""
     try:
-        loaded = load_yaml(data, path=path)
-        return loaded, decode_utf8(data, path=path)
+        return load_yaml_text(data, path=path)
     except YamlError as exc:
         raise InvalidRegistry([exc.problem]) from None
 
@@ -209,7 +211,12 @@ def _json_compatible(value: Any, depth: int = 0) -> bool:
 
 def parse_version(data: bytes, *, path: str, prompt: str, number: int) -> Version:
     """Read ``versions/<number>.yaml`` of ``prompt``."""
-    loaded, text = _load(data, path)
+    loaded, text = load_file(data, path)
+    return version_from_mapping(loaded, text=text, path=path, prompt=prompt, number=number)
+
+
+def version_from_mapping(loaded: Any, *, text: str, path: str, prompt: str, number: int) -> Version:
+    """The schema check of a loaded version file (``text`` locates the keys of its problems)."""
     check = _Checker(path, text)
     required = ("version", "status", "type", "created_at", "created_by")
     optional = ("content", "messages", "metadata")
@@ -292,7 +299,7 @@ def version_bytes(version: Version) -> bytes:
 
 
 def parse_prompt_info(data: bytes, *, path: str, prompt: str) -> PromptInfo:
-    loaded, text = _load(data, path)
+    loaded, text = load_file(data, path)
     check = _Checker(path, text)
     if not check.mapping(loaded, required=("name",), optional=("description", "tags")):
         check.raise_if_any()
@@ -317,7 +324,7 @@ def prompt_info_bytes(info: PromptInfo) -> bytes:
 
 
 def parse_pointer(data: bytes, *, path: str, prompt: str) -> Pointer:
-    loaded, text = _load(data, path)
+    loaded, text = load_file(data, path)
     check = _Checker(path, text)
     keys = ("prompt", "version", "digest", "promoted_at", "promoted_by")
     if not check.mapping(loaded, required=keys, optional=()):

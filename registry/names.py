@@ -11,6 +11,7 @@ from .errors import InputError, InvalidName
 __all__ = [
     "MAX_NAME_LENGTH",
     "PROMPTS_DIR",
+    "RETIRE_TRAILER",
     "Selector",
     "check_name",
     "history_path",
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 PROMPTS_DIR = "prompts"
+RETIRE_TRAILER = "Retire-Prompt"
+"""The commit trailer that takes a prompt with a production version out of the registry."""
 MAX_NAME_LENGTH = 100
 _NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*\Z")
 _VERSION = re.compile(r"[vV]?([0-9]+)\Z")

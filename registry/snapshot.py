@@ -6,6 +6,7 @@ trees, a work tree and plain dictionaries (in tests) all serve as snapshots.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -13,7 +14,15 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     from .history import HistoryRecord
 
-__all__ = ["ChangeSet", "DictSnapshot", "Entry", "EntryKind", "Snapshot", "apply_changes"]
+__all__ = [
+    "ChangeSet",
+    "DictSnapshot",
+    "Entry",
+    "EntryKind",
+    "Snapshot",
+    "Tree",
+    "apply_changes",
+]
 
 EntryKind = Literal["file", "dir", "symlink", "other"]
 
@@ -33,6 +42,15 @@ class Snapshot(Protocol):
 
     def list_dir(self, path: str) -> tuple[Entry, ...] | None:
         """The entries of the directory at ``path``, or ``None`` if it is not a directory."""
+        ...
+
+
+class Tree(Snapshot, Protocol):
+    """A snapshot that names contents: equal ids mean equal contents (a git tree's object ids),
+    so comparing two trees skips what did not change without reading it."""
+
+    def object_id(self, path: str) -> str | None:
+        """The id of the file or folder at ``path``, or ``None`` if there is none."""
         ...
 
 
@@ -68,6 +86,20 @@ class DictSnapshot:
         if path in self.symlinks:
             return None
         return self.files.get(path)
+
+    def object_id(self, path: str) -> str | None:
+        """A digest of the file, or of every file under the folder, at ``path``."""
+        if path in self.files or path in self.symlinks:
+            kind = "link" if path in self.symlinks else "file"
+            return hashlib.sha1(kind.encode() + self.files.get(path, b"")).hexdigest()
+        prefix = path.rstrip("/") + "/"
+        inside = sorted(n for n in (*self.files, *self.symlinks) if n.startswith(prefix))
+        if not inside:
+            return None
+        digest = hashlib.sha1()
+        for name in inside:
+            digest.update(f"{name}\0{self.object_id(name)}\0".encode())
+        return digest.hexdigest()
 
     def list_dir(self, path: str) -> tuple[Entry, ...] | None:
         prefix = path.rstrip("/") + "/" if path else ""

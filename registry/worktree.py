@@ -15,16 +15,17 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pygit2
 
-from .errors import DirtyWorkTree, RepositoryError
+from .errors import DirtyWorkTree, Problem, RepositoryError
 
 __all__ = [
     "begin_sync",
     "dirty_paths",
+    "drop_ignored",
     "end_sync",
     "locked",
     "refuse_dirty",
@@ -279,3 +280,45 @@ def _finish_sync(
 def _blob_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
     blob = _blob(tree, path)
     return blob.id if blob is not None else None
+
+
+def drop_ignored(repo: pygit2.Repository, problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` without those about stray files that git ignores and does not track (an
+    editor's backup, ``.DS_Store``): a commit leaves them out, so the work tree's check must
+    too."""
+    if not any(p.rule in _STRAY_RULES for p in problems):
+        return list(problems)
+    tracked = _tracked_paths(repo)
+    kept = []
+    for problem in problems:
+        path = problem.file.rstrip("/")
+        if (
+            problem.rule in _STRAY_RULES
+            and _ignored(repo, path)
+            and not any(t == path or t.startswith(path + "/") for t in tracked)
+        ):
+            continue
+        kept.append(problem)
+    return kept
+
+
+def _tracked_paths(repo: pygit2.Repository) -> set[str]:
+    index = repo.index
+    index.read(False)
+    paths = set()
+    for position in range(len(index)):
+        try:
+            paths.add(index[position].path)
+        except UnicodeError:  # older pygit2 cannot decode a name that is not UTF-8
+            continue
+    return paths
+
+
+def _ignored(repo: pygit2.Repository, path: str) -> bool:
+    try:
+        return bool(repo.path_is_ignored(path))
+    except UnicodeError:  # a name that is not UTF-8 is reported, never taken as ignored
+        return False
+
+
+_STRAY_RULES = frozenset({"layout", "symlink", "name"})

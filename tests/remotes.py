@@ -15,7 +15,7 @@ CHANGING_COMMANDS = [
     (["archive", "greeting", "3"], "archive(greeting): v3"),
     (["update", "farewell", "--tag", "email"], "update(farewell): tags"),
     (["delete", "farewell"], "delete(farewell)"),
-    (["init"], "init: prompt registry check, .gitattributes, CODEOWNERS suggestion"),
+    (["init"], "init: prompt registry check, .gitattributes, CODEOWNERS, file schemas"),
     (["promote", "greeting", "3", "--yes"], "promote(greeting): v1 -> v3"),
 ]
 """Every changing command but unarchive (which needs an archived version first), run on the

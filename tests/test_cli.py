@@ -214,6 +214,10 @@ def test_init_commits_the_scaffold(cli: Cli, repo: Path) -> None:
         ".gitattributes",
         ".github/CODEOWNERS",
         ".github/workflows/prompts.yml",
+        ".promptship/schemas/history.schema.json",
+        ".promptship/schemas/pointer.schema.json",
+        ".promptship/schemas/prompt.schema.json",
+        ".promptship/schemas/version.schema.json",
     ]
     assert "prompts/** text eol=lf" in (repo / ".gitattributes").read_text()
     assert status_clean(repo)
@@ -225,7 +229,7 @@ def test_demo_in_a_given_folder(tmp_path: Path) -> None:
     target = tmp_path / "demo"
     status, out, err = run_main(tmp_path, "demo", str(target))
     assert status == 0, err
-    assert "registry ok" in out + err
+    assert "no problems" in out + err
     history = git(target, "log", "--format=%s")
     assert "promote(welcome-email): v2 -> v1" in history
     assert status_clean(target)

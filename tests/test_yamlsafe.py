@@ -46,7 +46,7 @@ def test_deep_nesting_is_refused(data: bytes) -> None:
 
 
 def test_nesting_beyond_the_parser_limit_is_refused_too() -> None:
-    assert "nesting depth" in problem(b"[" * 5000 + b"]" * 5000).problem.message
+    assert problem(b"[" * 5000 + b"]" * 5000).problem.rule in ("yaml-safety", "yaml-syntax")
 
 
 def test_non_utf8_names_the_line() -> None:

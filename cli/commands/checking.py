@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import os
+from dataclasses import replace
 
 import click
 
@@ -11,7 +12,17 @@ from ..session import Session, pass_session
 
 @click.command()
 @click.option(
-    "--ref", metavar="REV", help="Check the tree of this revision instead of the work tree."
+    "--base",
+    metavar="REV",
+    help="Also check the change from REV (the branch a pull request targets, e.g. origin/main) "
+    "to HEAD, or to --ref: append-only history, frozen content, allowed status changes, and "
+    "promotions that move production and history together in one commit.",
+)
+@click.option(
+    "--ref",
+    metavar="REV",
+    help="Check the tree of this revision instead of the work tree (with --base: the head of "
+    "the change instead of HEAD).",
 )
 @click.option(
     "--format",
@@ -19,46 +30,52 @@ from ..session import Session, pass_session
     type=click.Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
-    help="text for people, json for programs, github for workflow annotations.",
+    help="text for people; json for programs; github for workflow annotations and a job summary "
+    "(written to $GITHUB_STEP_SUMMARY when it is set).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes for checking a large tree. Default: one per CPU.",
 )
 @pass_session
-def check(session: Session, ref: str | None, fmt: str) -> int:
-    """Check the registry's files against every rule of the format.
+def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: int | None) -> int:
+    """Check the registry against the rules of its format.
 
-    Checks the work tree's files (what is about to be committed) in a clone, HEAD's tree in a
-    bare repository, or the tree of --ref. Exit status 1 when a rule is broken."""
-    from registry.check import check_tree
-    from registry.folder import FolderSnapshot
+    Without --base: every file of the work tree (what is about to be committed), of HEAD in a
+    bare repository, or of --ref. With --base: the prompts the change touches, and the change
+    itself. Exit status 1 when a rule is broken, 2 when the check cannot run (a base that is not
+    in this clone, say)."""
+    from registry.checkpool import TreeSource, check_registry
+    from registry.gitrange import check_change, resolve_commit
+    from registry.report import github_report, json_report, markdown_summary, text_report
+    from registry.worktree import drop_ignored
 
     store = session.store()
-    if ref is None and store.workdir is not None:
-        problems = check_tree(FolderSnapshot(store.workdir))
+    if base is not None:
+        outcome = check_change(store, base, ref)
+    elif ref is None and store.workdir is not None:
+        outcome = check_registry(TreeSource(folder=str(store.workdir)), jobs=jobs)
+        kept = drop_ignored(store.repo, outcome.problems)
+        outcome = replace(outcome, problems=tuple(kept))
     else:
-        problems = check_tree(session.snapshot(ref))
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "violations": [
-                        {"file": p.file, "line": p.line, "rule": p.rule, "message": p.message}
-                        for p in problems
-                    ]
-                },
-                indent=2,
-            )
+        commit = resolve_commit(store.repo, ref, "revision") if ref else store.snapshot().commit
+        source = TreeSource(
+            repository=store.repo.path, commit=str(commit.id) if commit is not None else None
         )
+        outcome = check_registry(source, jobs=jobs)
+    if fmt == "json":
+        click.echo(json_report(outcome), nl=False)
+    elif fmt == "github":
+        click.echo(github_report(outcome), nl=False)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(markdown_summary(outcome))
     else:
-        for problem in problems:
-            if fmt == "github":
-                line = f",line={problem.line}" if problem.line else ""
-                click.echo(f"::error file={problem.file}{line}::{problem.message} [{problem.rule}]")
-            else:
-                click.echo(str(problem))
-    if problems:
-        click.echo(f"{len(problems)} problem(s) found", err=True)
-        return 1
-    click.echo("registry ok", err=fmt == "json")
-    return 0
+        click.echo(text_report(outcome), nl=False)
+    return 0 if outcome.ok else 1
 
 
 COMMANDS = [check]

@@ -17,26 +17,45 @@ from ..session import Session, pass_session
 @click.option(
     "--force", is_flag=True, help="Replace files promptship would add that already exist."
 )
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    metavar="OWNER",
+    help="Who must approve every promotion: a user (@alice), a team (@acme/prompt-owners) or an "
+    "email, written into .github/CODEOWNERS for prompts/*/production.yaml. Repeatable.",
+)
 @write_ref_option
 @by_option
 @push_options
 @pass_session
-def init(session: Session, force: bool, ref: str | None, by: str | None, publish: Publish) -> None:
-    """Add the registry check workflow, .gitattributes and a CODEOWNERS suggestion, in one commit.
+def init(
+    session: Session,
+    force: bool,
+    owners: tuple[str, ...],
+    ref: str | None,
+    by: str | None,
+    publish: Publish,
+) -> None:
+    """Add the registry check workflow, .gitattributes, a CODEOWNERS file and the JSON Schemas of
+    the registry's files, in one commit.
 
     prompts/ appears with the first 'promptship create'."""
     from registry.scaffold import SCAFFOLD, scaffold_changes
 
     result = session.commit(
-        lambda snap, actor, now: scaffold_changes(snap, force=force),
+        lambda snap, actor, now: scaffold_changes(snap, force=force, owners=owners),
         ref=ref,
         by=by,
         publish=publish,
     )
     done("added " + ", ".join(SCAFFOLD), result)
-    click.echo(
-        "Next: review .github/CODEOWNERS, push, and create a prompt with 'promptship create NAME'."
+    step = (
+        "turn on 'Require review from Code Owners' for main"
+        if owners
+        else "name your owners in .github/CODEOWNERS"
     )
+    click.echo(f"Next: {step}, push, and create a prompt with 'promptship create NAME'.")
 
 
 _WELCOME_V1 = (

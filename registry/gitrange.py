@@ -1,0 +1,228 @@
+"""What a change holds, read from git: the commits between a base and a head, and the prompt
+folders they touch, for the check against a base (``review.py`` judges them).
+
+Trees are compared by object id through libgit2's tree diff, which never descends into a folder
+whose id did not change, so the cost follows the change and not the size of the registry.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import FileMode, SortMode
+
+from .check import check_root
+from .errors import CannotCheck, sort_problems
+from .gitstore import GitSnapshot, GitStore
+from .names import PROMPTS_DIR
+from .outcome import CheckOutcome
+from .review import CommitStep, TreeChange, review_change
+from .snapshot import Entry, EntryKind
+
+__all__ = ["changed_prompts", "check_change", "commit_steps", "resolve_commit"]
+
+_KINDS: dict[int, EntryKind] = {
+    FileMode.BLOB: "file",
+    FileMode.BLOB_EXECUTABLE: "file",
+    FileMode.TREE: "dir",
+    FileMode.LINK: "symlink",
+}
+_FETCH_HINT = (
+    "fetch the full history: 'git fetch --unshallow origin' (in GitHub Actions, "
+    "actions/checkout with 'fetch-depth: 0')"
+)
+
+
+def check_change(store: GitStore, base: str, head: str | None = None) -> CheckOutcome:
+    """The tree rules on every prompt the change from ``base`` to ``head`` (default: HEAD)
+    touches, and the rules against the base. The base compared with is the merge base of the
+    two, so a head that is behind its base is judged on its own changes."""
+    repo = store.repo
+    head_commit = resolve_commit(repo, head or "HEAD", "head")
+    base_commit = resolve_commit(repo, base, "base")
+    fork = repo.merge_base(base_commit.id, head_commit.id)
+    if fork is None:
+        if repo.is_shallow:
+            raise CannotCheck(
+                f"this shallow clone does not hold the history between {base} and {head or 'HEAD'}",
+                hint=_FETCH_HINT,
+            )
+        raise CannotCheck(
+            f"{base} and {head or 'HEAD'} share no history",
+            hint="compare with the branch the change is meant for (e.g. --base origin/main)",
+        )
+    fork_commit = repo[fork].peel(pygit2.Commit)
+    listings = _Listings()
+    steps = commit_steps(repo, head_commit, fork_commit, listings)
+    change = changed_prompts(fork_commit.tree, head_commit.tree, listings)
+    head_snapshot = _CachedSnapshot(repo, head_commit, listings.blobs)
+    base_snapshot = _CachedSnapshot(repo, fork_commit, listings.blobs)
+    review = review_change(base_snapshot, head_snapshot, change, steps)
+    root = check_root(head_snapshot)
+    return CheckOutcome(
+        problems=sort_problems([*([root] if root else []), *review.problems]),
+        prompts=len(review.prompts),
+        promotions=review.promotions,
+        retired=review.retired,
+        base=str(fork),
+        head=str(head_commit.id),
+        commits=len(steps),
+    )
+
+
+def resolve_commit(repo: pygit2.Repository, rev: str, what: str) -> pygit2.Commit:
+    try:
+        return repo.revparse_single(rev).peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        hint = (
+            f"this is a shallow clone; {_FETCH_HINT}"
+            if repo.is_shallow
+            else f"fetch it first (git fetch origin {rev}), or name a branch, tag or commit "
+            "that is in this repository"
+        )
+        raise CannotCheck(
+            f"the {what} {rev!r} is not a commit in this repository", hint=hint
+        ) from None
+
+
+def commit_steps(
+    repo: pygit2.Repository,
+    head: pygit2.Commit,
+    base: pygit2.Commit,
+    listings: _Listings | None = None,
+) -> list[CommitStep]:
+    """The commits reachable from ``head`` but not from ``base``, oldest first, each with the
+    prompt folders it changes."""
+    listings = listings or _Listings()
+    shallow = _shallow_commits(repo)
+    walker = repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE)
+    walker.hide(base.id)
+    steps = []
+    for commit in walker:
+        if str(commit.id) in shallow:
+            raise CannotCheck(
+                f"this shallow clone stops at commit {str(commit.id)[:10]}, before the base",
+                hint=_FETCH_HINT,
+            )
+        parents = commit.parents
+        changed: set[str] | None = None
+        trees: list[pygit2.Tree | None] = [p.tree for p in parents] or [None]
+        for tree in trees:
+            names = listings.changed(tree, commit.tree)
+            changed = names if changed is None else changed & names
+        steps.append(
+            CommitStep(
+                commit=str(commit.id),
+                message=commit.message,
+                parents=tuple(_CachedSnapshot(repo, p, listings.blobs) for p in parents)
+                or (GitSnapshot(repo, None),),
+                tree=_CachedSnapshot(repo, commit, listings.blobs),
+                prompts=tuple(sorted(changed or ())),
+            )
+        )
+    return steps
+
+
+def changed_prompts(
+    base: pygit2.Tree | None, head: pygit2.Tree, listings: _Listings | None = None
+) -> TreeChange:
+    """The entries of the head's ``prompts/`` that differ from the base's, and those gone."""
+    listings = listings or _Listings()
+    entries = listings.of(head)[1]
+    changed = []
+    removed = []
+    for name in sorted(listings.changed(base, head)):
+        if name in entries:
+            changed.append(Entry(name, _KINDS.get(entries[name][1], "other")))
+        else:
+            removed.append(name)
+    return TreeChange(changed=tuple(changed), removed=tuple(removed))
+
+
+class _Listings:
+    """The entries of ``prompts/`` folders by tree id, each read once per check: a registry's
+    holds thousands of prompts, and consecutive commits share their trees."""
+
+    _KEEP = 8
+
+    def __init__(self) -> None:
+        self._seen: dict[pygit2.Oid, dict[str, tuple[pygit2.Oid, int]]] = {}
+        self.blobs = _Blobs()
+
+    def of(
+        self, tree: pygit2.Tree | None
+    ) -> tuple[pygit2.Oid | None, dict[str, tuple[pygit2.Oid, int]]]:
+        prompts = _prompts_tree(tree)
+        if prompts is None:
+            return None, {}
+        if prompts.id not in self._seen:
+            if len(self._seen) >= self._KEEP:
+                del self._seen[next(iter(self._seen))]
+            self._seen[prompts.id] = {
+                entry.name or "": (entry.id, entry.filemode) for entry in prompts
+            }
+        return prompts.id, self._seen[prompts.id]
+
+    def changed(self, base: pygit2.Tree | None, head: pygit2.Tree) -> set[str]:
+        """Names in ``prompts/`` whose entry differs (id or mode), appears or disappears."""
+        base_id, old = self.of(base)
+        head_id, new = self.of(head)
+        if base_id == head_id:
+            return set()
+        return {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+
+
+class _Blobs:
+    """File contents by object id, shared by the snapshots of one check: a commit's parent is
+    the previous commit, and a long history file is inflated once rather than at each step."""
+
+    _BUDGET = 256 << 20
+
+    def __init__(self) -> None:
+        self._data: OrderedDict[str, bytes | None] = OrderedDict()
+        self._size = 0
+
+    def get(self, oid: str, load: Callable[[], bytes | None]) -> bytes | None:
+        if oid in self._data:
+            self._data.move_to_end(oid)
+            return self._data[oid]
+        data = load()
+        self._data[oid] = data
+        self._size += len(data or b"")
+        while self._size > self._BUDGET and len(self._data) > 1:
+            _, dropped = self._data.popitem(last=False)
+            self._size -= len(dropped or b"")
+        return data
+
+
+class _CachedSnapshot(GitSnapshot):
+    def __init__(
+        self, repo: pygit2.Repository, commit: pygit2.Commit | None, blobs: _Blobs
+    ) -> None:
+        super().__init__(repo, commit)
+        self._blobs = blobs
+
+    def read(self, path: str) -> bytes | None:
+        found = self._lookup(path)  # tree entries load their object only when read
+        if not isinstance(found, pygit2.Blob) or found.filemode == FileMode.LINK:
+            return None  # a link may share its blob with a file: only files are remembered
+        return self._blobs.get(str(found.id), lambda: bytes(found.data))
+
+
+def _prompts_tree(tree: pygit2.Tree | None) -> pygit2.Tree | None:
+    if tree is None or PROMPTS_DIR not in tree:
+        return None
+    found = tree[PROMPTS_DIR]
+    return found if isinstance(found, pygit2.Tree) else None
+
+
+def _shallow_commits(repo: pygit2.Repository) -> set[str]:
+    if not repo.is_shallow:
+        return set()
+    try:
+        return set(Path(repo.path, "shallow").read_text().split())
+    except OSError:
+        return set()

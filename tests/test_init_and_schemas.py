@@ -1,0 +1,182 @@
+"""``promptship init`` and the JSON Schemas of the registry's files: the schemas accept every
+file promptship writes and refuse the broken ones, and editors can point at them."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from registry_repo import Registry, build_base
+
+from conftest import changed_files, git, head, run_main
+from registry.scaffold import SCHEMAS
+
+
+def schema(kind: str) -> Draft202012Validator:
+    data = json.loads((resources.files("registry") / "schemas" / f"{kind}.schema.json").read_text())
+    Draft202012Validator.check_schema(data)
+    return Draft202012Validator(data)
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def kind_of(path: Path) -> str:
+    if path.parent.name == "versions":
+        return "version"
+    return {"prompt.yaml": "prompt", "production.yaml": "pointer", "history.yaml": "history"}[
+        path.name
+    ]
+
+
+def test_every_file_promptship_writes_matches_its_schema(repo: Path, tmp_path: Path) -> None:
+    registry = Registry(repo)
+    build_base(registry)
+    chat = tmp_path / "chat.yaml"
+    chat.write_text(
+        "- {role: system, content: 'You help {{ who }}'}\n- {role: user, content: hi}\n"
+    )
+    registry.ps("create", "helper", "--type", "chat", "--file", str(chat), "--tag", "support")
+    registry.ps("promote", "helper", "1", "--yes")
+    files = sorted((repo / "prompts").rglob("*.yaml"))
+    assert {kind_of(f) for f in files} == set(SCHEMAS)
+    for file in files:
+        errors = list(schema(kind_of(file)).iter_errors(load(file)))
+        assert errors == [], (file, errors)
+
+
+VERSION = {
+    "version": 1,
+    "status": "draft",
+    "type": "text",
+    "content": "Hi {{ name }}",
+    "metadata": {},
+    "created_at": "2026-11-29T10:00:00Z",
+    "created_by": "Alice Example <alice@example.com>",
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "document"),
+    [
+        ("version", {**VERSION, "status": "live"}),
+        ("version", {**VERSION, "colour": "red"}),
+        ("version", {k: v for k, v in VERSION.items() if k != "content"}),
+        ("version", {**VERSION, "messages": [{"role": "user", "content": "x"}]}),
+        ("version", {**VERSION, "created_at": "2026-11-29 10:00"}),
+        ("version", {**VERSION, "created_by": "alice"}),
+        ("version", {**VERSION, "type": "chat", "messages": [{"role": "robot", "content": "x"}]}),
+        ("prompt", {"name": "Greeting"}),
+        ("prompt", {"name": "greeting", "tags": ["Bad Tag"]}),
+        (
+            "pointer",
+            {
+                "prompt": "g",
+                "version": 1,
+                "digest": "md5:00",
+                "promoted_at": "2026-11-29T10:00:00Z",
+                "promoted_by": "A <a@b.c>",
+            },
+        ),
+        (
+            "history",
+            [
+                {
+                    "version": 1,
+                    "previous_version": 0,
+                    "promoted_by": "A <a@b.c>",
+                    "promoted_at": "2026-11-29T10:00:00Z",
+                    "notes": "",
+                }
+            ],
+        ),
+        (
+            "history",
+            [
+                {
+                    "version": 1,
+                    "promoted_by": "A <a@b.c>",
+                    "promoted_at": "2026-11-29T10:00:00Z",
+                    "notes": "",
+                }
+            ],
+        ),
+    ],
+)
+def test_the_schemas_refuse_what_the_check_refuses(kind: str, document: Any) -> None:
+    assert list(schema(kind).iter_errors(document))
+
+
+def test_init_lays_out_ci_review_and_schemas_in_one_commit(repo: Path) -> None:
+    git(repo, "commit", "-q", "--allow-empty", "-m", "start")
+    status, _, err = run_main(
+        repo, "init", "--owner", "@acme/prompt-owners", "--owner", "lead@example.com"
+    )
+    assert status == 0, err
+    assert changed_files(repo) == [
+        ".gitattributes",
+        ".github/CODEOWNERS",
+        ".github/workflows/prompts.yml",
+        ".promptship/schemas/history.schema.json",
+        ".promptship/schemas/pointer.schema.json",
+        ".promptship/schemas/prompt.schema.json",
+        ".promptship/schemas/version.schema.json",
+    ]
+    owners = (repo / ".github/CODEOWNERS").read_text().splitlines()
+    assert "prompts/*/production.yaml @acme/prompt-owners lead@example.com" in owners
+    assert "prompts/** text eol=lf" in (repo / ".gitattributes").read_text()
+    for kind in SCHEMAS:
+        name = f"{kind}.schema.json"
+        shipped = (resources.files("registry") / "schemas" / name).read_bytes()
+        assert (repo / ".promptship/schemas" / name).read_bytes() == shipped
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_init_without_owners_suggests_the_review_line(repo: Path) -> None:
+    assert run_main(repo, "init")[0] == 0
+    text = (repo / ".github/CODEOWNERS").read_text()
+    assert "# prompts/*/production.yaml @your-org/prompt-owners" in text
+    assert not [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("owner", ["acme", "@", "@acme/", "two words"])
+def test_init_refuses_an_owner_it_cannot_write(repo: Path, owner: str) -> None:
+    status, _, err = run_main(repo, "init", "--owner", owner)
+    assert status == 1
+    assert "is not a code owner" in err
+    assert git(repo, "rev-list", "--all") == ""
+
+
+def test_init_keeps_existing_files_unless_forced(repo: Path) -> None:
+    assert run_main(repo, "init")[0] == 0
+    first = head(repo)
+    status, _, err = run_main(repo, "init")
+    assert status == 1 and "already present" in err
+    assert head(repo) == first
+    assert run_main(repo, "init", "--force", "--owner", "@me")[0] == 0
+    assert "prompts/*/production.yaml @me" in (repo / ".github/CODEOWNERS").read_text()
+
+
+def test_a_schema_comment_added_by_hand_survives_status_changes(repo: Path) -> None:
+    """promptship writes no such comment itself; one a person adds stays through archive,
+    unarchive and promote (they change one line), and the digest ignores it."""
+    registry = Registry(repo)
+    build_base(registry)
+    path = "prompts/greeting/versions/3.yaml"
+    comment = "# yaml-language-server: $schema=../../../.promptship/schemas/version.schema.json\n"
+    registry.write(path, comment + registry.read(path))
+    registry.commit("editor hint")
+    for step in (
+        ("archive", "greeting", "3"),
+        ("unarchive", "greeting", "3"),
+        ("promote", "greeting", "3", "--yes"),
+    ):
+        registry.ps(*step)
+        assert registry.read(path).startswith(comment), step
+    assert registry.rules() == set()
