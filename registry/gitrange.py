@@ -17,6 +17,7 @@ from pygit2.enums import FileMode, SortMode
 from .check import check_root
 from .errors import CannotCheck, sort_problems
 from .gitstore import GitSnapshot, GitStore
+from .goldens import promotion_problems
 from .names import PROMPTS_DIR
 from .outcome import CheckOutcome
 from .review import CommitStep, TreeChange, review_change
@@ -62,8 +63,9 @@ def check_change(store: GitStore, base: str, head: str | None = None) -> CheckOu
     base_snapshot = _CachedSnapshot(repo, fork_commit, listings.blobs)
     review = review_change(base_snapshot, head_snapshot, change, steps)
     root = check_root(head_snapshot)
+    tests = promotion_problems(head_snapshot, review.promotions)
     return CheckOutcome(
-        problems=sort_problems([*([root] if root else []), *review.problems]),
+        problems=sort_problems([*([root] if root else []), *review.problems, *tests]),
         prompts=len(review.prompts),
         promotions=review.promotions,
         retired=review.retired,

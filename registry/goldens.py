@@ -11,7 +11,7 @@ docs/golden-tests.md describes the file.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from .catalog import load_version
 from .errors import InvalidRegistry, Problem, PromptshipError
 from .model import CHAT_ROLES, Version
 from .names import tests_path
+from .outcome import Promotion
 from .snapshot import Snapshot
 from .templates import PreparedVersion, Rendered
 from .yamlsafe import YamlError, load_yaml
@@ -37,6 +38,7 @@ __all__ = [
     "check_cases",
     "load_cases",
     "parse_cases",
+    "promotion_problems",
     "run_cases",
     "run_tests",
 ]
@@ -357,6 +359,32 @@ def run_tests(snapshot: Snapshot, name: str, number: int) -> TestReport:
     ``promote`` runs before promoting, and a check runs on each version a change promotes."""
     version = load_version(snapshot, name, number)
     return run_cases(version, load_cases(snapshot, name))
+
+
+def promotion_problems(snapshot: Snapshot, promotions: Iterable[Promotion]) -> list[Problem]:
+    """For ``check --base``: each version a change promotes must pass its prompt's cases as the
+    change leaves them, unless its history record says the promoter skipped them. Templates run
+    in the sandbox only; a broken tests file or version is the tree rules' to report."""
+    problems = []
+    for promotion in promotions:
+        if promotion.tests_skipped:
+            continue
+        try:
+            report = run_tests(snapshot, promotion.prompt, promotion.version)
+        except PromptshipError:
+            continue
+        if report.ok:
+            continue
+        failed = ", ".join(repr(r.name) for r in report.failed)
+        problems.append(
+            Problem(
+                file=tests_path(promotion.prompt),
+                rule="golden-tests",
+                message=f"{promotion.prompt} v{promotion.version} is promoted by this change but "
+                f"fails golden test case(s) {failed}",
+            )
+        )
+    return problems
 
 
 class _Clock:

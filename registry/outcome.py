@@ -21,6 +21,7 @@ class Promotion:
     by: str
     at: str
     notes: str
+    tests_skipped: bool = False
 
     @classmethod
     def of(cls, record: HistoryRecord) -> Promotion:
@@ -31,6 +32,7 @@ class Promotion:
             by=record.promoted_by,
             at=record.promoted_at,
             notes=record.notes,
+            tests_skipped=record.extra.get("tests_skipped") is True,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -41,6 +43,7 @@ class Promotion:
             "by": self.by,
             "at": self.at,
             "notes": self.notes,
+            "tests_skipped": self.tests_skipped,
         }
 
 

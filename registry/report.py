@@ -149,7 +149,7 @@ def _promotion_row(p: Promotion) -> str:
         f"v{p.version}",
         p.by,
         p.at,
-        p.notes,
+        p.notes + (" (golden tests skipped)" if p.tests_skipped else ""),
     ]
     return "| " + " | ".join(_markdown(cell) for cell in cells) + " |"
 

@@ -71,6 +71,12 @@ RULES = _rules(
         fix="correct the case named (docs/golden-tests.md describes the file)",
     ),
     Rule(
+        code="golden-tests",
+        words="a version is promoted only when its golden test cases pass",
+        fix="fix the version or the cases; a promotion made with 'promote --skip-tests' records "
+        "the skip and is accepted",
+    ),
+    Rule(
         code="template",
         words="templates are valid Jinja2",
         fix="correct the template; variables are written {{ name }}",

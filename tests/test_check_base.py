@@ -268,6 +268,7 @@ def test_unarchive_and_promote_in_one_pull_request_pass(reg: Registry) -> None:
             "by": "Alice Example <alice@example.com>",
             "at": report["promotions"][0]["at"],
             "notes": "Roll back",
+            "tests_skipped": False,
         }
     ]
 

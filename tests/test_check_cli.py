@@ -92,6 +92,7 @@ def test_json_lists_violations_and_promotions(reg: Registry) -> None:
             "by": "Alice Example <alice@example.com>",
             "at": report["promotions"][0]["at"],
             "notes": "Shorter",
+            "tests_skipped": False,
         }
     ]
 
