@@ -16,6 +16,7 @@ __all__ = [
     "Publish",
     "branch_options",
     "by_option",
+    "changing_options",
     "content_options",
     "json_option",
     "meta_option",
@@ -149,3 +150,8 @@ def variables_options(f: F) -> F:
     return click.option(
         "--var", "pairs", multiple=True, metavar="KEY=VALUE", help="A variable's value. Repeatable."
     )(f)
+
+
+def changing_options(f: F) -> F:
+    """What every command that commits takes: the branch, the author, and pushing."""
+    return write_ref_option(by_option(push_options(f)))

@@ -10,14 +10,7 @@ import click
 from registry.names import parse_version
 
 from ..inputs import read_content
-from ..options import (
-    Publish,
-    by_option,
-    content_options,
-    meta_option,
-    push_options,
-    write_ref_option,
-)
+from ..options import Publish, changing_options, content_options, meta_option
 from ..output import done
 from ..session import Session, pass_session
 
@@ -46,9 +39,7 @@ def _body(
     "--tag", "tags", multiple=True, metavar="TAG", help="A tag to find it by. Repeatable."
 )
 @meta_option
-@write_ref_option
-@by_option
-@push_options
+@changing_options
 @pass_session
 def create(
     session: Session,
@@ -94,9 +85,7 @@ def create(
 @click.option("--from", "source", metavar="N", help="Copy version N (any status) as the start.")
 @content_options
 @meta_option
-@write_ref_option
-@by_option
-@push_options
+@changing_options
 @pass_session
 def new_version(
     session: Session,
@@ -135,9 +124,7 @@ def new_version(
 @click.argument("version")
 @content_options
 @meta_option
-@write_ref_option
-@by_option
-@push_options
+@changing_options
 @pass_session
 def edit(
     session: Session,
@@ -171,9 +158,7 @@ def edit(
 @click.command()
 @click.argument("name")
 @click.argument("version")
-@write_ref_option
-@by_option
-@push_options
+@changing_options
 @pass_session
 def archive(
     session: Session, name: str, version: str, ref: str | None, by: str | None, publish: Publish
@@ -194,9 +179,7 @@ def archive(
 @click.command()
 @click.argument("name")
 @click.argument("version")
-@write_ref_option
-@by_option
-@push_options
+@changing_options
 @pass_session
 def unarchive(
     session: Session, name: str, version: str, ref: str | None, by: str | None, publish: Publish
@@ -221,9 +204,7 @@ def unarchive(
 @click.option(
     "--untag", "remove_tags", multiple=True, metavar="TAG", help="Remove a tag. Repeatable."
 )
-@write_ref_option
-@by_option
-@push_options
+@changing_options
 @pass_session
 def update(
     session: Session,
@@ -260,9 +241,7 @@ def update(
 @click.command()
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Delete it even though it has a production version.")
-@write_ref_option
-@by_option
-@push_options
+@changing_options
 @pass_session
 def delete(
     session: Session, name: str, force: bool, ref: str | None, by: str | None, publish: Publish

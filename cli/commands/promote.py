@@ -9,7 +9,7 @@ import click
 from registry.errors import PromptshipError
 from registry.names import parse_version
 
-from ..options import Publish, branch_options, by_option, push_options, write_ref_option
+from ..options import Publish, branch_options, changing_options
 from ..output import done, proposed
 from ..session import Session, pass_session
 
@@ -30,10 +30,8 @@ from ..session import Session, pass_session
     help="Promote without running the golden test cases (prompts/NAME/tests.yaml); the "
     "history record says they were skipped.",
 )
-@write_ref_option
-@by_option
+@changing_options
 @branch_options
-@push_options
 @pass_session
 def promote(
     session: Session,

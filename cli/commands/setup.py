@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..options import Publish, by_option, push_options, write_ref_option
+from ..options import Publish, changing_options
 from ..output import done
 from ..session import Session, pass_session
 
@@ -25,9 +25,7 @@ from ..session import Session, pass_session
     help="Who must approve every promotion: a user (@alice), a team (@acme/prompt-owners) or an "
     "email, written into .github/CODEOWNERS for prompts/*/production.yaml. Repeatable.",
 )
-@write_ref_option
-@by_option
-@push_options
+@changing_options
 @pass_session
 def init(
     session: Session,
