@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pygit2
 
@@ -13,6 +13,9 @@ from .gitstore import GitStore
 from .identity import Identity
 from .names import PROMPTS_DIR
 from .snapshot import ChangeSet
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 __all__ = ["DEMO_IDENTITY", "create_demo_repository", "example_files"]
 
