@@ -22,7 +22,13 @@ import pygit2
 from pygit2.enums import FileMode, ObjectType
 
 from .catalog import all_history
-from .errors import ConcurrentChange, LockFileExists, RepositoryError, Superseded
+from .errors import (
+    ConcurrentChange,
+    LockFileExists,
+    RepositoryError,
+    Superseded,
+    SyncIncomplete,
+)
 from .history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
 from .identity import Identity, resolve_identity
 from .model import parse_pointer
@@ -279,12 +285,19 @@ class GitStore:
         begin_sync(self.repo, self.branch, old.id if old is not None else None, new, paths)
         try:
             moved = self._move(ref, new, subject)
-            if moved:
-                _, tip = self.tip()
-                assert tip is not None
-                sync_paths(self.repo, tip.tree, paths)
-        finally:
+        except BaseException:
             end_sync(self.repo)
+            raise
+        if moved:
+            _, tip = self.tip()
+            assert tip is not None
+            try:
+                sync_paths(self.repo, tip.tree, paths)
+            except (RepositoryError, OSError) as exc:
+                # The journal stays, so the next changing command finishes the sync.
+                reason = exc.message if isinstance(exc, RepositoryError) else str(exc)
+                raise SyncIncomplete(str(new), paths, reason) from None
+        end_sync(self.repo)
         return moved
 
     def gave_up(self, branch: str, attempts: int) -> RepositoryError:
