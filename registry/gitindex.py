@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 from .errors import RepositoryError
 
-__all__ = ["Clone", "IndexEntry", "index_entries", "set_entries", "stage_from_disk", "tracked"]
+__all__ = [
+    "Clone",
+    "IndexEntry",
+    "index_entries",
+    "index_status",
+    "set_entries",
+    "stage_from_disk",
+    "tracked",
+]
 
 _NO_OBJECT = "0" * 40
 
@@ -41,22 +49,36 @@ class IndexEntry:
 
 def index_entries(clone: Clone, paths: Iterable[str]) -> list[IndexEntry]:
     """The index entries at ``paths`` and under those that are folders."""
+    return _ls_files(clone, paths)[0]
+
+
+def index_status(clone: Clone, paths: Iterable[str]) -> tuple[list[IndexEntry], set[str]]:
+    """``index_entries``, and which of their files differ from the index on disk (changed or
+    gone), judged as ``git status`` judges: by stat data, and by content where that is unsure."""
+    return _ls_files(clone, paths, "-t", "--modified")
+
+
+def _ls_files(clone: Clone, paths: Iterable[str], *flags: str) -> tuple[list[IndexEntry], set[str]]:
     wanted = list(paths)
     if not wanted:
-        return []
-    out = _git(clone, "ls-files", "--stage", "-z", "--", *wanted)
+        return [], set()
+    out = _git(clone, "ls-files", "--stage", "-z", *flags, "--", *wanted)
     entries = []
+    modified = set()
     for row in out.split(b"\0"):
         if not row:
             continue
-        info, _, path = row.partition(b"\t")
-        mode, oid, stage = info.split(b" ")
-        entries.append(
-            IndexEntry(
-                path=os.fsdecode(path), mode=int(mode, 8), oid=oid.decode(), stage=int(stage)
-            )
-        )
-    return entries
+        info, _, raw_path = row.partition(b"\t")
+        path = os.fsdecode(raw_path)
+        fields = info.split(b" ")
+        # With -t each row starts with a tag: H for the entry, C for a file that differs from it.
+        tag = fields.pop(0) if flags else b"H"
+        if tag == b"C":
+            modified.add(path)
+            continue
+        mode, oid, stage = fields
+        entries.append(IndexEntry(path=path, mode=int(mode, 8), oid=oid.decode(), stage=int(stage)))
+    return entries, modified
 
 
 def tracked(clone: Clone, paths: Iterable[str]) -> set[str]:

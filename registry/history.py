@@ -22,6 +22,7 @@ __all__ = [
     "HistoryRecord",
     "TimeBound",
     "append_record",
+    "last_record",
     "parse_history",
     "parse_history_lines",
     "parse_time_bound",
@@ -76,6 +77,11 @@ def append_record(existing: bytes | None, record: HistoryRecord) -> bytes:
 
 def parse_history(data: bytes, *, path: str, prompt: str) -> list[HistoryRecord]:
     """Every record of one file, oldest first; ``InvalidRegistry`` lists every bad line."""
+    _refuse_oversized(data, path)
+    return parse_history_lines(data, path=path, prompt=prompt)
+
+
+def _refuse_oversized(data: bytes, path: str) -> None:
     if len(data) > MAX_HISTORY_BYTES:
         raise InvalidRegistry(
             [
@@ -84,7 +90,27 @@ def parse_history(data: bytes, *, path: str, prompt: str) -> list[HistoryRecord]
                 )
             ]
         )
-    return parse_history_lines(data, path=path, prompt=prompt)
+
+
+def last_record(data: bytes, *, path: str, prompt: str) -> HistoryRecord | None:
+    """The newest record of a history file, reading only its last line (a promotion appends
+    after it, so its cost does not grow with the history); ``None`` for an empty file. The
+    other lines are the check's to validate."""
+    _refuse_oversized(data, path)
+    if not data:
+        return None
+    if not data.endswith(b"\n"):
+        raise InvalidRegistry(
+            [Problem(file=path, rule="history-format", message="must end with a newline")]
+        )
+    count = data.count(b"\n")
+    start = data.rfind(b"\n", 0, len(data) - 1) + 1
+    try:
+        return _parse_line(data[start:-1], prompt=prompt, index=count - 1)
+    except ValueError as exc:
+        raise InvalidRegistry(
+            [Problem(file=path, line=count, rule="history-format", message=str(exc))]
+        ) from None
 
 
 def parse_history_lines(

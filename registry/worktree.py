@@ -15,13 +15,21 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pygit2
 
 from .errors import DirtyWorkTree, Problem, RepositoryError
-from .gitindex import Clone, IndexEntry, index_entries, set_entries, stage_from_disk, tracked
+from .gitindex import (
+    Clone,
+    IndexEntry,
+    index_entries,
+    index_status,
+    set_entries,
+    stage_from_disk,
+    tracked,
+)
 
 __all__ = [
     "begin_sync",
@@ -132,14 +140,17 @@ def dirty_paths(
     """Which of ``paths`` (files or folders) differ, staged or not, from ``tree``."""
     workdir = Path(repo.workdir)
     written = list(paths)
-    entries = _by_path(index_entries(_clone(repo), written))
+    found, modified = index_status(_clone(repo), written)
+    entries = _by_path(found)
     dirty = []
     for path in (p for w in written for p in sorted(_expand(tree, workdir, entries, w))):
         want = _blob_id(tree, path)
         rows = entries.get(path, [])
         staged = next((e.oid for e in rows if e.stage == 0), None)
         conflicted = any(e.stage for e in rows)
-        if conflicted or staged != want or _disk_id(workdir / path) != want:
+        # A tracked file as git judges it; where nothing is tracked, anything on disk is in the way.
+        differs = path in modified if want is not None else os.path.lexists(workdir / path)
+        if conflicted or staged != want or differs:
             dirty.append(path)
     return dirty
 
@@ -157,8 +168,15 @@ def refuse_dirty(repo: pygit2.Repository, tree: pygit2.Tree | None, paths: Itera
         raise DirtyWorkTree(dirty)
 
 
-def sync_paths(repo: pygit2.Repository, tree: pygit2.Tree, paths: Iterable[str]) -> None:
-    """Make ``paths`` in the index and on disk what ``tree`` (the branch tip) holds."""
+def sync_paths(
+    repo: pygit2.Repository,
+    tree: pygit2.Tree,
+    paths: Iterable[str],
+    *,
+    read: Callable[[pygit2.Blob], bytes] = lambda blob: blob.read_raw(),
+) -> None:
+    """Make ``paths`` in the index and on disk what ``tree`` (the branch tip) holds; ``read``
+    gives a blob's bytes."""
     workdir = Path(repo.workdir)
     written = list(paths)
     folders = [w for w in written if _is_folder(tree, workdir, w)]
@@ -173,7 +191,7 @@ def sync_paths(repo: pygit2.Repository, tree: pygit2.Tree, paths: Iterable[str])
                 file.unlink()
             _prune_empty(file.parent, workdir)
         else:
-            _write_atomic(file, blob.read_raw(), mode)
+            _write_atomic(file, read(blob), mode)
         synced.append(path)
     stage_from_disk(_clone(repo), synced)
 
