@@ -29,6 +29,7 @@ from .errors import (
     Superseded,
     SyncIncomplete,
 )
+from .gitcli import history_changes
 from .history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
 from .identity import Identity, resolve_identity
 from .model import parse_pointer
@@ -431,25 +432,34 @@ def _common_dir(repo: pygit2.Repository) -> Path:
 
 
 def commit_ranks(
-    tip: pygit2.Commit | None, wanted: Mapping[str, set[int]]
+    repo: pygit2.Repository, tip: pygit2.Commit | None, wanted: Mapping[str, set[int]]
 ) -> dict[tuple[str, int], int]:
     """For history records ``prompt -> {index}``, a rank (lower is older) from the first-parent
     commit that appended each, walking back from ``tip``: equal timestamps then sort in commit
-    order."""
-    pending = {(p, i) for p, indices in wanted.items() for i in indices}
+    order. git lists the commits that change a history file; only those prompts are counted."""
+    pending = {prompt: set(indices) for prompt, indices in wanted.items() if indices}
     found: dict[tuple[str, int], int] = {}
-    step = 0
-    commit = tip
-    while commit is not None and pending:
-        parent = commit.parents[0] if commit.parents else None
-        for prompt in {p for p, _ in pending}:
-            after = _line_count(commit, prompt)
-            before = _line_count(parent, prompt) if parent is not None else 0
-            for index in range(before, after):
-                if (prompt, index) in pending:
-                    pending.discard((prompt, index))
-                    found[(prompt, index)] = -step
-        commit, step = parent, step + 1
+    counted: dict[pygit2.Oid, int] = {}
+    if tip is None:
+        return found
+    for step, (commit_id, changed) in enumerate(history_changes(repo.path, str(tip.id))):
+        if not pending:
+            break
+        commit = repo[commit_id].peel(pygit2.Commit)
+        if not commit.parents:
+            # Walking back, every later append was seen: what is left, the root commit added.
+            found.update({(p, i): -step for p, indices in pending.items() for i in indices})
+            break
+        parent = commit.parents[0]
+        for prompt in changed & pending.keys():
+            added = range(
+                _line_count(parent, prompt, counted), _line_count(commit, prompt, counted)
+            )
+            for index in pending[prompt] & set(added):
+                found[(prompt, index)] = -step
+            pending[prompt] -= set(added)
+            if not pending[prompt]:
+                del pending[prompt]
     return found
 
 
@@ -468,16 +478,22 @@ def query_history(
     wanted: dict[str, set[int]] = defaultdict(set)
     for record in tied_across_prompts(records):
         wanted[record.prompt].add(record.index)
-    ranks = commit_ranks(snapshot.commit, wanted) if wanted else {}
+    ranks = commit_ranks(snapshot.repo, snapshot.commit, wanted) if wanted else {}
     return sort_records(records, newest_first=newest_first, commit_rank=ranks)
 
 
-def _line_count(commit: pygit2.Commit, prompt: str) -> int:
+def _line_count(commit: pygit2.Commit, prompt: str, counted: dict[pygit2.Oid, int]) -> int:
+    """Lines of a prompt's history at ``commit``; ``counted`` remembers them by blob id, since a
+    step's commit is the next step's parent."""
     try:
         blob = commit.tree[f"{PROMPTS_DIR}/{prompt}/history.yaml"]
     except KeyError:
         return 0
-    return blob.read_raw().count(b"\n") if isinstance(blob, pygit2.Blob) else 0
+    if not isinstance(blob, pygit2.Blob):
+        return 0
+    if blob.id not in counted:
+        counted[blob.id] = blob.read_raw().count(b"\n")
+    return counted[blob.id]
 
 
 def _check_branch_ref(ref: str) -> str:

@@ -7,6 +7,7 @@ appending a record adds exactly one line, and promptship reads it with ``json.lo
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -147,20 +148,23 @@ def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
     if not raw.startswith(b"- {"):
         raise ValueError('each line must be one record: - {"version": ..., ...}')
     try:
-        body = json.loads(raw[2:])
+        # Decoded here and scanned from the brace: json.loads would sniff the encoding of bytes.
+        text = raw.decode("utf-8")
+        body, end = _DECODER.raw_decode(text, 2)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"not a JSON object: {exc}") from None
+    if end != len(text) and text[end:].strip():
+        raise ValueError(f"not a JSON object: extra data after column {end}")
     if not isinstance(body, dict):
         raise ValueError("not a JSON object")
-    missing = [k for k in _KNOWN if k not in body]
-    if missing:
-        raise ValueError("missing " + ", ".join(missing))
+    if not body.keys() >= _KNOWN_KEYS:
+        raise ValueError("missing " + ", ".join(k for k in _KNOWN if k not in body))
     version, previous = body["version"], body["previous_version"]
     if type(version) is not int or version < 1:
         raise ValueError(f"'version' must be a whole number from 1, not {version!r}")
     if previous is not None and (type(previous) is not int or previous < 1):
         raise ValueError(f"'previous_version' must be a version number or null, not {previous!r}")
-    if not isinstance(body["promoted_by"], str) or not parse_identity(body["promoted_by"]):
+    if not isinstance(body["promoted_by"], str) or not _is_identity(body["promoted_by"]):
         raise ValueError("'promoted_by' must read \"Name <email>\"")
     if not is_timestamp(body["promoted_at"]):
         raise ValueError("'promoted_at' must be a UTC time like \"2026-11-29T14:02:11Z\"")
@@ -173,9 +177,19 @@ def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
         promoted_by=body["promoted_by"],
         promoted_at=body["promoted_at"],
         notes=body["notes"],
-        extra={k: v for k, v in body.items() if k not in _KNOWN},
+        extra={k: v for k, v in body.items() if k not in _KNOWN_KEYS} if len(body) > 5 else {},
         index=index,
     )
+
+
+_DECODER = json.JSONDecoder()
+_KNOWN_KEYS = frozenset(_KNOWN)
+
+
+# The same few promoters sign thousands of records.
+@functools.lru_cache(maxsize=1024)
+def _is_identity(text: str) -> bool:
+    return parse_identity(text) is not None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

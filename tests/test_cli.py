@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -365,3 +367,32 @@ def test_usage_errors_exit_2(sample: Cli, repo: Path, args: list[str]) -> None:
     assert status == 2, err
     assert "Traceback" not in err
     assert head(repo) == tip
+
+
+def test_the_lazy_command_table_names_every_command_once() -> None:
+    import importlib
+    import pkgutil
+
+    import cli.commands
+    from cli.app import COMMAND_MODULES
+
+    defined = {
+        command.name: module.name
+        for module in pkgutil.iter_modules(cli.commands.__path__)
+        for command in importlib.import_module(f"cli.commands.{module.name}").COMMANDS
+    }
+    assert defined == COMMAND_MODULES
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    script = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "main(['history', '--help'])\n"
+        "loaded = {m for m in sys.modules if m.startswith('cli.commands.')}\n"
+        "print(sorted(loaded))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "['cli.commands.history']"
