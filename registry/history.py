@@ -153,6 +153,8 @@ def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
         body, end = _DECODER.raw_decode(text, 2)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"not a JSON object: {exc}") from None
+    except RecursionError:
+        raise ValueError("not a JSON object: nested too deeply") from None
     if end != len(text) and text[end:].strip():
         raise ValueError(f"not a JSON object: extra data after column {end}")
     if not isinstance(body, dict):

@@ -396,3 +396,21 @@ def test_a_command_loads_only_its_own_module() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.splitlines()[-1] == "['cli.commands.history']"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [{"prompt": "grüße", "version": 2, "previous_version": None, "notes": 'a\nb "c"'}],
+        {"metadata": {"temperature": 0.2, "stop": ["\u2028", "\t"], "nested": {"x": []}}},
+        [],
+        {"huge": 2**70},
+    ],
+)
+def test_json_output_has_the_standard_librarys_layout(
+    data: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.output import echo_json
+
+    echo_json(data)
+    assert capsys.readouterr().out == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
