@@ -74,9 +74,12 @@ LABELS = {
     "registry_open": "read API: Registry.open",
     "get_cold": "read API: get, cold",
     "get_warm": "read API: get, warm",
+    "production_versions": "read API: every production version",
+    "refresh": "read API: refresh, ref unchanged",
     "promote_library_bare": "promote, library, bare repo",
     "promote_library_clone": "promote, library, clone",
     "promote_cli": "promote, CLI, clone",
+    "promote_cli_split_index": "promote, CLI, clone, core.splitIndex",
     "git_add_commit": "git add -A && git commit, same edit",
     "check_base_one_prompt": "check --base HEAD~1, one prompt",
     "promote_long_cli": "promote long-history, CLI",
@@ -280,7 +283,7 @@ def measure_read_api(fx: Fixture, res: Results) -> None:
     size = fx.prompts
     res.add("registry_open", size, [timed(lambda: Registry.open(fx.bare, ref="main"))])
     prompts = Registry.open(fx.bare, ref="main")
-    sample = [n for n, _ in fx.drafts[:200]]
+    sample = list(dict.fromkeys(n for n, _ in fx.drafts))[:200]
     res.add("get_cold", size, [timed(lambda n=n: prompts.get(n)) for n in sample])
     warm = []
     for name in sample[:50]:
@@ -289,6 +292,12 @@ def measure_read_api(fx: Fixture, res: Results) -> None:
             prompts.get(name)
         warm.append((time.perf_counter() - began) / 1000)
     res.add("get_warm", size, warm)
+    fresh = Registry.open(fx.bare, ref="main")
+    res.add("production_versions", size, [timed(fresh.production_versions)])
+    began = time.perf_counter()
+    for _ in range(2000):
+        prompts.refresh()
+    res.add("refresh", size, [(time.perf_counter() - began) / 2000])
 
 
 class Drafts:
@@ -341,6 +350,14 @@ def measure_writing(
 
     res.add("promote_cli", size, repeat(runs, promote_cli))
     _assert_clean(cwd, env)
+    git("config", "core.splitIndex", "true", cwd=cwd, env=env)
+    git("update-index", "--split-index", cwd=cwd, env=env)
+    try:
+        res.add("promote_cli_split_index", size, repeat(runs, promote_cli))
+        _assert_clean(cwd, env)
+    finally:
+        git("config", "--unset", "core.splitIndex", cwd=cwd, env=env)
+        git("update-index", "--no-split-index", cwd=cwd, env=env)
     res.add(
         "check_base_one_prompt",
         size,
@@ -444,7 +461,7 @@ def report(res: Results, sizes: Sequence[int], startup: float, runs: int) -> dic
 def _format(key: str, value: float) -> str:
     if key in MEMORY:
         return f"{value:.0f}"
-    if key in ("get_warm", "get_cold"):
+    if key in ("get_warm", "get_cold", "refresh"):
         return f"{value * 1e6:.1f} µs"
     return f"{value * 1e3:.1f}"
 
