@@ -1,7 +1,7 @@
 """Promotion records: the ``history.yaml`` line format, appending, and querying across prompts.
 
 Each record is one line, ``- {json object}``, so the file is a YAML list that any YAML reader reads,
-appending a record adds exactly one line, and promptship reads it with ``json.loads`` per line
+appending a record adds exactly one line, and promptship reads it with a JSON parser per line
 (a YAML parse of a long history takes seconds).
 """
 
@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from typing import Any
+
+import orjson
 
 from .errors import InputError, InvalidRegistry, Problem
 from .model import is_timestamp, parse_identity
@@ -148,15 +150,9 @@ def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
     if not raw.startswith(b"- {"):
         raise ValueError('each line must be one record: - {"version": ..., ...}')
     try:
-        # Decoded here and scanned from the brace: json.loads would sniff the encoding of bytes.
-        text = raw.decode("utf-8")
-        body, end = _DECODER.raw_decode(text, 2)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = orjson.loads(raw[2:])
+    except orjson.JSONDecodeError as exc:
         raise ValueError(f"not a JSON object: {exc}") from None
-    except RecursionError:
-        raise ValueError("not a JSON object: nested too deeply") from None
-    if end != len(text) and text[end:].strip():
-        raise ValueError(f"not a JSON object: extra data after column {end}")
     if not isinstance(body, dict):
         raise ValueError("not a JSON object")
     if not body.keys() >= _KNOWN_KEYS:
@@ -184,7 +180,6 @@ def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
     )
 
 
-_DECODER = json.JSONDecoder()
 _KNOWN_KEYS = frozenset(_KNOWN)
 
 
