@@ -15,10 +15,9 @@ arguments always give the same repository (same commit id). ``bare=False`` makes
 repository whose HEAD names the branch but whose work tree is left empty (check out yourself if
 you need the files: ``git reset --hard`` or ``git checkout -f``).
 
-Objects are written to an in-memory object database (pygit2 computes ids and builds the trees),
-then stored as one pack without deltas: about 10 s for 10,000 prompts x 10 versions, most of it
-composing the files; writing 130,000 loose objects would add 9 s more, and building the same
-registry with ``promptship create``/``promote`` would take hours.
+The files are streamed to ``git fast-import``, which stores them as one pack and builds the trees
+and the commit; composing the files in Python is most of the time. Building the same registry
+with ``promptship create``/``promote`` would take hours.
 
 Version files are formatted here by string templates for speed; a sample of them is compared byte
 for byte with ``registry.model.version_bytes`` so a change of the format fails loudly here.
@@ -26,19 +25,14 @@ for byte with ``registry.model.version_bytes`` so a change of the format fails l
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
-import struct
-import zlib
-from collections.abc import Iterator, Mapping
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-
-import pygit2
-from pygit2.enums import FileMode
 
 from registry.history import HistoryRecord, record_line
 from registry.model import (
@@ -50,6 +44,7 @@ from registry.model import (
     prompt_info_bytes,
     version_bytes,
 )
+from registry.names import PROMPTS_DIR
 
 __all__ = ["LONG_HISTORY_PROMPT", "GeneratedRegistry", "generate_registry"]
 
@@ -117,47 +112,49 @@ def generate_registry(
         raise FileExistsError(f"{target} exists; generate_registry builds a new repository")
     if prompts < 0 or versions < 1 or long_history < 0:
         raise ValueError("prompts and long_history count from 0, versions from 1")
-    repo = pygit2.init_repository(str(target), bare=bare, initial_head=branch)
-    memory = _MemoryBackend()
-    repo.odb.add_backend(memory, 999)
     rng = random.Random(seed)
     start = _parse_time(when)
-    prompts_tree = repo.TreeBuilder()
     names: list[str] = []
     counts = {"version_files": 0, "history_records": 0, "promoted": 0}
+    seconds = int(start.timestamp()) + prompts * 60 + long_history * 60
+    init = ["git", "init", "-q", f"--initial-branch={branch}", *(["--bare"] if bare else [])]
+    subprocess.run([*init, str(target)], check=True)
+    ref = f"refs/heads/{branch}"
+    importer = subprocess.Popen(
+        ["git", "fast-import", "--quiet", "--done"],
+        cwd=target,
+        stdin=subprocess.PIPE,
+        env={**os.environ, "GIT_DIR": "." if bare else ".git"},
+    )
+    assert importer.stdin is not None
+    stream = importer.stdin
+    stream.write(
+        f"commit {ref}\n"
+        f"author Benchmark Generator <generator@example.com> {seconds} +0000\n"
+        f"committer Benchmark Generator <generator@example.com> {seconds} +0000\n".encode()
+        + _data(f"import: {prompts} generated prompts\n".encode())
+    )
     for index in range(prompts):
         name = f"{_TOPICS[index % len(_TOPICS)]}-{index:05d}"
         files = _prompt_files(name, index, versions, rng, start)
-        prompts_tree.insert(name, _write_folder(repo, files), FileMode.TREE)
+        stream.write(_folder_commands(name, files))
         names.append(name)
         counts["version_files"] += versions
-        history = files.get("history.yaml", b"")
-        counts["history_records"] += history.count(b"\n")
+        counts["history_records"] += files.get("history.yaml", b"").count(b"\n")
         counts["promoted"] += "production.yaml" in files
     if long_history:
         files = _long_history_files(long_history, start)
-        prompts_tree.insert(LONG_HISTORY_PROMPT, _write_folder(repo, files), FileMode.TREE)
+        stream.write(_folder_commands(LONG_HISTORY_PROMPT, files))
         names.append(LONG_HISTORY_PROMPT)
         counts["version_files"] += 2
         counts["history_records"] += long_history
-    root = repo.TreeBuilder()
-    root.insert("prompts", prompts_tree.write(), FileMode.TREE)
-    seconds = int(start.timestamp()) + prompts * 60 + long_history * 60
-    signature = pygit2.Signature("Benchmark Generator", "generator@example.com", seconds, 0)
-    commit = repo.create_commit(
-        None,
-        signature,
-        signature,
-        f"import: {prompts} generated prompts\n",
-        root.write(),
-        [],
-    )
-    objects_dir = Path(repo.path) / "objects"
-    _write_pack(memory.objects, objects_dir / "pack")
-    del repo
-    stored = pygit2.Repository(str(target))
-    ref = f"refs/heads/{branch}"
-    stored.create_reference(ref, commit)
+    stream.write(b"\ndone\n")
+    stream.close()
+    if importer.wait() != 0:
+        raise RuntimeError(f"git fast-import failed with status {importer.returncode}")
+    commit = subprocess.run(
+        ["git", "rev-parse", ref], cwd=target, capture_output=True, text=True, check=True
+    ).stdout.strip()
     return GeneratedRegistry(
         path=target,
         ref=ref,
@@ -177,18 +174,16 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _write_folder(repo: pygit2.Repository, files: Mapping[str, bytes]) -> pygit2.Oid:
-    """A prompt folder: ``versions/N.yaml`` go into a subtree, the rest sit at the top."""
-    top = repo.TreeBuilder()
-    versions = repo.TreeBuilder()
-    for rel, data in files.items():
-        blob = repo.create_blob(data)
-        if rel.startswith("versions/"):
-            versions.insert(rel.removeprefix("versions/"), blob, FileMode.BLOB)
-        else:
-            top.insert(rel, blob, FileMode.BLOB)
-    top.insert("versions", versions.write(), FileMode.TREE)
-    return top.write()
+def _data(payload: bytes) -> bytes:
+    return b"data %d\n" % len(payload) + payload + b"\n"
+
+
+def _folder_commands(name: str, files: Mapping[str, bytes]) -> bytes:
+    """fast-import lines that put a prompt's files, inline, into the commit being built."""
+    return b"".join(
+        f"M 100644 inline {PROMPTS_DIR}/{name}/{rel}\n".encode() + _data(data)
+        for rel, data in files.items()
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -443,104 +438,6 @@ def _with_status(version: Version, status: Any) -> Version:
     from dataclasses import replace
 
     return replace(version, status=status)
-
-
-class _MemoryBackend(pygit2.OdbBackend):  # type: ignore[misc]
-    """An object database held in a dict, so building 100,000 objects costs no file writes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.objects: dict[pygit2.Oid, tuple[int, bytes]] = {}
-
-    def read_cb(self, oid: pygit2.Oid) -> tuple[int, bytes]:
-        return self.objects[oid]
-
-    def read_prefix_cb(self, oid: pygit2.Oid) -> Any:
-        raise KeyError(oid)
-
-    def read_header_cb(self, oid: pygit2.Oid) -> tuple[int, int]:
-        kind, data = self.objects[oid]
-        return kind, len(data)
-
-    def write_cb(self, oid: pygit2.Oid, data: bytes, kind: int) -> None:
-        self.objects[oid] = (int(kind), bytes(data))
-
-    def exists_cb(self, oid: pygit2.Oid) -> bool:
-        return oid in self.objects
-
-    def exists_prefix_cb(self, oid: pygit2.Oid) -> Any:
-        raise KeyError(oid)
-
-    def refresh_cb(self) -> None:
-        pass
-
-    def __iter__(self) -> Iterator[pygit2.Oid]:
-        return iter(self.objects)
-
-
-def _write_pack(objects: Mapping[pygit2.Oid, tuple[int, bytes]], folder: Path) -> None:
-    """Store ``objects`` as one version-2 pack (no deltas) and its version-2 index."""
-    folder.mkdir(parents=True, exist_ok=True)
-    chunks: list[bytes] = [b"PACK" + struct.pack(">II", 2, len(objects))]
-    offset = len(chunks[0])
-    entries: list[tuple[bytes, int, int]] = []
-    for oid, (kind, data) in objects.items():
-        packed = _object_header(kind, len(data)) + _deflate(data)
-        entries.append((oid.raw, zlib.crc32(packed), offset))
-        chunks.append(packed)
-        offset += len(packed)
-    body = b"".join(chunks)
-    pack_sum = hashlib.sha1(body).digest()
-    entries.sort()
-    fanout = [0] * 256
-    for raw, _, _ in entries:
-        fanout[raw[0]] += 1
-    total = 0
-    for i in range(256):
-        total += fanout[i]
-        fanout[i] = total
-    big: list[int] = []
-    small = []
-    for _, _, where in entries:
-        if where < 0x80000000:
-            small.append(where)
-        else:
-            small.append(0x80000000 | len(big))
-            big.append(where)
-    index = b"".join(
-        [
-            b"\377tOc" + struct.pack(">I", 2),
-            struct.pack(">256I", *fanout),
-            b"".join(raw for raw, _, _ in entries),
-            struct.pack(f">{len(entries)}I", *(crc for _, crc, _ in entries)),
-            struct.pack(f">{len(small)}I", *small),
-            struct.pack(f">{len(big)}Q", *big),
-            pack_sum,
-        ]
-    )
-    index += hashlib.sha1(index).digest()
-    stem = folder / f"pack-{pack_sum.hex()}"
-    stem.with_suffix(".pack").write_bytes(body + pack_sum)
-    stem.with_suffix(".idx").write_bytes(index)
-
-
-def _deflate(data: bytes) -> bytes:
-    # A small window and little memory: zlib's default state costs more to set up than small
-    # files take to compress; any inflater reads the result.
-    packer = zlib.compressobj(1, zlib.DEFLATED, 10, 1)
-    return packer.compress(data) + packer.flush()
-
-
-def _object_header(kind: int, size: int) -> bytes:
-    first = (kind << 4) | (size & 0x0F)
-    size >>= 4
-    out = bytearray()
-    while size:
-        out.append(first | 0x80)
-        first = size & 0x7F
-        size >>= 7
-    out.append(first)
-    return bytes(out)
 
 
 if __name__ == "__main__":

@@ -2,33 +2,60 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from .commands import (
-    authoring,
-    checking,
-    export,
-    history,
-    promote,
-    reading,
-    running,
-    setup,
-    testing,
-)
 from .session import Session
 
-__all__ = ["app"]
+__all__ = ["COMMAND_MODULES", "app"]
+
+COMMAND_MODULES = {
+    "init": "setup",
+    "demo": "setup",
+    "create": "authoring",
+    "new-version": "authoring",
+    "edit": "authoring",
+    "archive": "authoring",
+    "unarchive": "authoring",
+    "update": "authoring",
+    "delete": "authoring",
+    "list": "reading",
+    "versions": "reading",
+    "show": "reading",
+    "render": "reading",
+    "promote": "promote",
+    "history": "history",
+    "check": "checking",
+    "test": "testing",
+    "export": "export",
+    "verify": "export",
+    "run": "running",
+    "runs": "running",
+}
+"""Each command and the module of ``cli.commands`` that defines it (in its ``COMMANDS`` list)."""
 
 
-class _Group(click.Group):
-    """Lists commands in the order of the workflow, not alphabetically."""
+class _LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (or help lists them all), so a
+    command does not pay for loading every other one. Help lists them in workflow order."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        commands: list[click.Command] = importlib.import_module(
+            f"{__package__}.commands.{module}"
+        ).COMMANDS
+        return next(c for c in commands if c.name == cmd_name)
 
 
 @click.group(
-    cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
     "--repo",
@@ -49,8 +76,3 @@ def app(ctx: click.Context, repo: str | None) -> None:
     Start with 'promptship demo' to see the whole flow on a scratch repository.
     """
     ctx.obj = Session(repo)
-
-
-for module in (setup, authoring, reading, promote, history, checking, testing, export, running):
-    for command in module.COMMANDS:
-        app.add_command(command)

@@ -16,7 +16,13 @@ __all__ = ["done", "echo_error", "echo_json", "echo_table", "echo_warning", "pro
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+    import orjson
+
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:  # what orjson cannot hold, such as integers over 64 bits
+        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+    click.echo(text)
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

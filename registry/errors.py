@@ -41,6 +41,7 @@ __all__ = [
     "RepositoryError",
     "RunNotFound",
     "Superseded",
+    "SyncIncomplete",
     "TemplateSyntaxError",
     "UnknownVariables",
     "VariablesError",
@@ -352,6 +353,23 @@ class InvalidBundle(PromptshipError):
             "\n  ".join([f"{source} does not verify:", *lines]),
             hint="do not use this file: export it again from the repository "
             "('promptship export --ref REV --out FILE')",
+        )
+
+
+class SyncIncomplete(RepositoryError):
+    """The commit was made and the branch moved, but the clone's index and files could not
+    follow; the sync journal stays, so the next changing command finishes the sync."""
+
+    def __init__(self, commit: str, paths: Sequence[str], reason: str) -> None:
+        self.commit = commit
+        self.paths = tuple(paths)
+        super().__init__(
+            f"committed {commit[:10]}, but the index and files of this clone could not follow: "
+            f"{reason}",
+            hint="the commit is safe; the next changing promptship command in this clone brings "
+            "the files along first, or run 'git reset -q -- "
+            + " ".join(self.paths)
+            + "' and 'git checkout -- <the same files>' now",
         )
 
 

@@ -1,21 +1,25 @@
-"""The git command line, for talking to remotes.
+"""The git command line, for talking to remotes and for walking long histories.
 
 libgit2 ignores credential helpers, SSH configuration and the tokens CI systems install for git,
 so pushes and fetches run the ``git`` program, as the user's own ``git push`` would. Pushes are
-judged by their per-ref ``--porcelain`` report, never by the exit status alone.
+judged by their per-ref ``--porcelain`` report, never by the exit status alone. git also lists
+which commits changed which history files faster than a walk in Python compares the trees.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from .errors import RemoteError
+from .errors import RemoteError, RepositoryError
+from .names import PROMPTS_DIR
 
 __all__ = [
     "RefUpdate",
     "fetch",
+    "history_changes",
     "parse_push_report",
     "push",
     "remote_has_ref",
@@ -131,6 +135,41 @@ def rev_parse(gitdir: str, rev: str) -> str | None:
     if done.returncode != 0:
         return None
     return done.stdout.strip() or None
+
+
+def history_changes(gitdir: str, tip: str) -> Iterator[tuple[str, set[str]]]:
+    """The first-parent commits from ``tip`` back, newest first, that change a prompt's
+    ``history.yaml``, each with the prompts whose history it changes (none listed for a root
+    commit, which adds every file it has)."""
+    done = subprocess.run(
+        [
+            "git",
+            "-c",
+            "log.showRoot=false",
+            "--git-dir",
+            gitdir,
+            "log",
+            "--first-parent",
+            "--no-renames",
+            "--format=%x01%H",
+            "-z",
+            "--name-only",
+            tip,
+            "--",
+            f"{PROMPTS_DIR}/*/history.yaml",
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RepositoryError(
+            f"git log failed: {_last_lines(done.stderr.decode(errors='replace'))}",
+            hint="run 'git log' in this repository to see what git says",
+        )
+    for record in done.stdout.split(b"\x01")[1:]:
+        commit, _, files = record.partition(b"\0")
+        paths = files.lstrip(b"\n").split(b"\0")
+        yield commit.decode(), {os.fsdecode(p).split("/")[1] for p in paths if p}
 
 
 def _git(gitdir: str, *args: str, remote: str) -> subprocess.CompletedProcess[str]:

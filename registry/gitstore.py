@@ -22,19 +22,28 @@ import pygit2
 from pygit2.enums import FileMode, ObjectType
 
 from .catalog import all_history
-from .errors import ConcurrentChange, LockFileExists, RepositoryError, Superseded
+from .errors import (
+    ConcurrentChange,
+    LockFileExists,
+    RepositoryError,
+    Superseded,
+    SyncIncomplete,
+)
+from .gitcli import history_changes
 from .history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
 from .identity import Identity, resolve_identity
 from .model import parse_pointer
 from .names import PROMPTS_DIR
 from .snapshot import ChangeSet, Entry, EntryKind, Snapshot
 from .worktree import begin_sync, end_sync, locked, refuse_dirty, resume_sync, sync_paths
+from .yamlsafe import MAX_FILE_BYTES
 
 __all__ = [
     "CommitResult",
     "Decision",
     "GitSnapshot",
     "GitStore",
+    "LargeBlobs",
     "Operation",
     "build_tree",
     "commit_ranks",
@@ -63,13 +72,44 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class LargeBlobs:
+    """The contents of blobs over the version-file limit (long histories), by id, up to a total.
+
+    libgit2 keeps no blob in its object cache, so a command that reads a 10 MB history to plan a
+    promotion, decide on it, rebuild it on the tip and sync it to disk would inflate it each time.
+    A blob's id names its bytes for good, so what is kept here never goes stale."""
+
+    def __init__(self, limit: int = 256 << 20) -> None:
+        self._limit = limit
+        self._kept: dict[pygit2.Oid, bytes] = {}
+        self._total = 0
+
+    def read(self, blob: pygit2.Blob) -> bytes:
+        data = self._kept.get(blob.id)
+        if data is None:
+            data = bytes(blob.data)
+            self.keep(blob.id, data)
+        return data
+
+    def keep(self, oid: pygit2.Oid, data: bytes) -> None:
+        if len(data) > MAX_FILE_BYTES and self._total + len(data) <= self._limit:
+            self._total += len(data) - len(self._kept.get(oid, b""))
+            self._kept[oid] = data
+
+
 class GitSnapshot:
     """The files of one commit's tree (or of an empty registry, for an unborn branch)."""
 
-    def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None) -> None:
+    def __init__(
+        self,
+        repo: pygit2.Repository,
+        commit: pygit2.Commit | None,
+        large: LargeBlobs | None = None,
+    ) -> None:
         self.repo = repo
         self.commit = commit
         self.tree: pygit2.Tree | None = commit.tree if commit is not None else None
+        self.large = large if large is not None else LargeBlobs(limit=0)
 
     @property
     def commit_id(self) -> str | None:
@@ -86,7 +126,7 @@ class GitSnapshot:
     def read(self, path: str) -> bytes | None:
         obj = self._lookup(path)
         if isinstance(obj, pygit2.Blob) and obj.filemode != FileMode.LINK:
-            return bytes(obj.data)
+            return self.large.read(obj)
         return None
 
     def list_dir(self, path: str) -> tuple[Entry, ...] | None:
@@ -119,6 +159,7 @@ class GitStore:
     def __init__(self, repo: pygit2.Repository, ref: str | None = None) -> None:
         self.repo = repo
         self.ref = _check_branch_ref(ref) if ref is not None else None
+        self.large = LargeBlobs()
 
     @property
     def branch(self) -> str:
@@ -185,12 +226,12 @@ class GitStore:
     def snapshot(self) -> GitSnapshot:
         """The files of ``ref``'s tip, else of HEAD (a detached HEAD too; none while unborn)."""
         if self.ref is not None:
-            return GitSnapshot(self.repo, self.tip()[1])
+            return GitSnapshot(self.repo, self.tip()[1], self.large)
         try:
             head = self.repo.head.peel(pygit2.Commit)
         except (pygit2.GitError, KeyError):
             return GitSnapshot(self.repo, None)
-        return GitSnapshot(self.repo, head)
+        return GitSnapshot(self.repo, head, self.large)
 
     def snapshot_at(self, rev: str) -> GitSnapshot:
         """The files of any revision: a commit id, branch, tag, ``origin/main``, ``HEAD~2``..."""
@@ -202,7 +243,7 @@ class GitStore:
                 hint="name a branch, tag or commit; in a shallow clone, fetch it first "
                 "(git fetch --unshallow, or git fetch origin <ref>)",
             ) from None
-        return GitSnapshot(self.repo, commit)
+        return GitSnapshot(self.repo, commit, self.large)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -259,7 +300,7 @@ class GitStore:
         self, decision: Decision, parent: pygit2.Commit | None, identity: Identity
     ) -> tuple[ChangeSet, pygit2.Oid]:
         """The decided operation rebuilt on ``parent``, as a commit no branch points to yet."""
-        changes, now = decision.rebuild(GitSnapshot(self.repo, parent))
+        changes, now = decision.rebuild(GitSnapshot(self.repo, parent, self.large))
         return changes, self._commit(parent, changes, identity, now)
 
     def advance(
@@ -279,12 +320,19 @@ class GitStore:
         begin_sync(self.repo, self.branch, old.id if old is not None else None, new, paths)
         try:
             moved = self._move(ref, new, subject)
-            if moved:
-                _, tip = self.tip()
-                assert tip is not None
-                sync_paths(self.repo, tip.tree, paths)
-        finally:
+        except BaseException:
             end_sync(self.repo)
+            raise
+        if moved:
+            _, tip = self.tip()
+            assert tip is not None
+            try:
+                sync_paths(self.repo, tip.tree, paths, read=self.large.read)
+            except (RepositoryError, OSError) as exc:
+                # The journal stays, so the next changing command finishes the sync.
+                reason = exc.message if isinstance(exc, RepositoryError) else str(exc)
+                raise SyncIncomplete(str(new), paths, reason) from None
+        end_sync(self.repo)
         return moved
 
     def gave_up(self, branch: str, attempts: int) -> RepositoryError:
@@ -299,7 +347,9 @@ class GitStore:
     def _commit(
         self, parent: pygit2.Commit | None, changes: ChangeSet, identity: Identity, now: str
     ) -> pygit2.Oid:
-        tree = build_tree(self.repo, parent.tree if parent is not None else None, changes.writes)
+        tree = build_tree(
+            self.repo, parent.tree if parent is not None else None, changes.writes, self.large
+        )
         stamp = int(
             datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
         )
@@ -382,25 +432,34 @@ def _common_dir(repo: pygit2.Repository) -> Path:
 
 
 def commit_ranks(
-    tip: pygit2.Commit | None, wanted: Mapping[str, set[int]]
+    repo: pygit2.Repository, tip: pygit2.Commit | None, wanted: Mapping[str, set[int]]
 ) -> dict[tuple[str, int], int]:
     """For history records ``prompt -> {index}``, a rank (lower is older) from the first-parent
     commit that appended each, walking back from ``tip``: equal timestamps then sort in commit
-    order."""
-    pending = {(p, i) for p, indices in wanted.items() for i in indices}
+    order. git lists the commits that change a history file; only those prompts are counted."""
+    pending = {prompt: set(indices) for prompt, indices in wanted.items() if indices}
     found: dict[tuple[str, int], int] = {}
-    step = 0
-    commit = tip
-    while commit is not None and pending:
-        parent = commit.parents[0] if commit.parents else None
-        for prompt in {p for p, _ in pending}:
-            after = _line_count(commit, prompt)
-            before = _line_count(parent, prompt) if parent is not None else 0
-            for index in range(before, after):
-                if (prompt, index) in pending:
-                    pending.discard((prompt, index))
-                    found[(prompt, index)] = -step
-        commit, step = parent, step + 1
+    counted: dict[pygit2.Oid, int] = {}
+    if tip is None:
+        return found
+    for step, (commit_id, changed) in enumerate(history_changes(repo.path, str(tip.id))):
+        if not pending:
+            break
+        commit = repo[commit_id].peel(pygit2.Commit)
+        if not commit.parents:
+            # Walking back, every later append was seen: what is left, the root commit added.
+            found.update({(p, i): -step for p, indices in pending.items() for i in indices})
+            break
+        parent = commit.parents[0]
+        for prompt in changed & pending.keys():
+            added = range(
+                _line_count(parent, prompt, counted), _line_count(commit, prompt, counted)
+            )
+            for index in pending[prompt] & set(added):
+                found[(prompt, index)] = -step
+            pending[prompt] -= set(added)
+            if not pending[prompt]:
+                del pending[prompt]
     return found
 
 
@@ -419,16 +478,22 @@ def query_history(
     wanted: dict[str, set[int]] = defaultdict(set)
     for record in tied_across_prompts(records):
         wanted[record.prompt].add(record.index)
-    ranks = commit_ranks(snapshot.commit, wanted) if wanted else {}
+    ranks = commit_ranks(snapshot.repo, snapshot.commit, wanted) if wanted else {}
     return sort_records(records, newest_first=newest_first, commit_rank=ranks)
 
 
-def _line_count(commit: pygit2.Commit, prompt: str) -> int:
+def _line_count(commit: pygit2.Commit, prompt: str, counted: dict[pygit2.Oid, int]) -> int:
+    """Lines of a prompt's history at ``commit``; ``counted`` remembers them by blob id, since a
+    step's commit is the next step's parent."""
     try:
         blob = commit.tree[f"{PROMPTS_DIR}/{prompt}/history.yaml"]
     except KeyError:
         return 0
-    return blob.read_raw().count(b"\n") if isinstance(blob, pygit2.Blob) else 0
+    if not isinstance(blob, pygit2.Blob):
+        return 0
+    if blob.id not in counted:
+        counted[blob.id] = blob.read_raw().count(b"\n")
+    return counted[blob.id]
 
 
 def _check_branch_ref(ref: str) -> str:
@@ -453,14 +518,20 @@ def _head_branch(repo: pygit2.Repository) -> str:
 
 
 def build_tree(
-    repo: pygit2.Repository, base: pygit2.Tree | None, writes: Mapping[str, bytes | None]
+    repo: pygit2.Repository,
+    base: pygit2.Tree | None,
+    writes: Mapping[str, bytes | None],
+    large: LargeBlobs | None = None,
 ) -> pygit2.Oid:
     """A tree that is ``base`` with ``writes`` applied, rebuilding only the touched folders."""
-    return _build(repo, base, writes) or repo.TreeBuilder().write()
+    return _build(repo, base, writes, large or LargeBlobs(limit=0)) or repo.TreeBuilder().write()
 
 
 def _build(
-    repo: pygit2.Repository, base: pygit2.Tree | None, writes: Mapping[str, bytes | None]
+    repo: pygit2.Repository,
+    base: pygit2.Tree | None,
+    writes: Mapping[str, bytes | None],
+    large: LargeBlobs,
 ) -> pygit2.Oid | None:
     builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
     below: dict[str, dict[str, bytes | None]] = defaultdict(dict)
@@ -472,11 +543,13 @@ def _build(
             if builder.get(head) is not None:
                 builder.remove(head)
         else:
-            builder.insert(head, repo.create_blob(data), FileMode.BLOB)
+            blob = repo.create_blob(data)
+            large.keep(blob, data)
+            builder.insert(head, blob, FileMode.BLOB)
     for head, sub in below.items():
         existing = base[head] if base is not None and head in base else None
         subtree = existing if isinstance(existing, pygit2.Tree) else None
-        oid = _build(repo, subtree, sub)
+        oid = _build(repo, subtree, sub, large)
         if oid is None:
             if builder.get(head) is not None:
                 builder.remove(head)

@@ -1,18 +1,21 @@
 """Promotion records: the ``history.yaml`` line format, appending, and querying across prompts.
 
 Each record is one line, ``- {json object}``, so the file is a YAML list that any YAML reader reads,
-appending a record adds exactly one line, and promptship reads it with ``json.loads`` per line
+appending a record adds exactly one line, and promptship reads it with a JSON parser per line
 (a YAML parse of a long history takes seconds).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 from typing import Any
+
+import orjson
 
 from .errors import InputError, InvalidRegistry, Problem
 from .model import is_timestamp, parse_identity
@@ -22,6 +25,7 @@ __all__ = [
     "HistoryRecord",
     "TimeBound",
     "append_record",
+    "last_record",
     "parse_history",
     "parse_history_lines",
     "parse_time_bound",
@@ -76,6 +80,11 @@ def append_record(existing: bytes | None, record: HistoryRecord) -> bytes:
 
 def parse_history(data: bytes, *, path: str, prompt: str) -> list[HistoryRecord]:
     """Every record of one file, oldest first; ``InvalidRegistry`` lists every bad line."""
+    _refuse_oversized(data, path)
+    return parse_history_lines(data, path=path, prompt=prompt)
+
+
+def _refuse_oversized(data: bytes, path: str) -> None:
     if len(data) > MAX_HISTORY_BYTES:
         raise InvalidRegistry(
             [
@@ -84,7 +93,27 @@ def parse_history(data: bytes, *, path: str, prompt: str) -> list[HistoryRecord]
                 )
             ]
         )
-    return parse_history_lines(data, path=path, prompt=prompt)
+
+
+def last_record(data: bytes, *, path: str, prompt: str) -> HistoryRecord | None:
+    """The newest record of a history file, reading only its last line (a promotion appends
+    after it, so its cost does not grow with the history); ``None`` for an empty file. The
+    other lines are the check's to validate."""
+    _refuse_oversized(data, path)
+    if not data:
+        return None
+    if not data.endswith(b"\n"):
+        raise InvalidRegistry(
+            [Problem(file=path, rule="history-format", message="must end with a newline")]
+        )
+    count = data.count(b"\n")
+    start = data.rfind(b"\n", 0, len(data) - 1) + 1
+    try:
+        return _parse_line(data[start:-1], prompt=prompt, index=count - 1)
+    except ValueError as exc:
+        raise InvalidRegistry(
+            [Problem(file=path, line=count, rule="history-format", message=str(exc))]
+        ) from None
 
 
 def parse_history_lines(
@@ -121,20 +150,19 @@ def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
     if not raw.startswith(b"- {"):
         raise ValueError('each line must be one record: - {"version": ..., ...}')
     try:
-        body = json.loads(raw[2:])
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = orjson.loads(raw[2:])
+    except orjson.JSONDecodeError as exc:
         raise ValueError(f"not a JSON object: {exc}") from None
     if not isinstance(body, dict):
         raise ValueError("not a JSON object")
-    missing = [k for k in _KNOWN if k not in body]
-    if missing:
-        raise ValueError("missing " + ", ".join(missing))
+    if not body.keys() >= _KNOWN_KEYS:
+        raise ValueError("missing " + ", ".join(k for k in _KNOWN if k not in body))
     version, previous = body["version"], body["previous_version"]
     if type(version) is not int or version < 1:
         raise ValueError(f"'version' must be a whole number from 1, not {version!r}")
     if previous is not None and (type(previous) is not int or previous < 1):
         raise ValueError(f"'previous_version' must be a version number or null, not {previous!r}")
-    if not isinstance(body["promoted_by"], str) or not parse_identity(body["promoted_by"]):
+    if not isinstance(body["promoted_by"], str) or not _is_identity(body["promoted_by"]):
         raise ValueError("'promoted_by' must read \"Name <email>\"")
     if not is_timestamp(body["promoted_at"]):
         raise ValueError("'promoted_at' must be a UTC time like \"2026-11-29T14:02:11Z\"")
@@ -147,9 +175,18 @@ def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
         promoted_by=body["promoted_by"],
         promoted_at=body["promoted_at"],
         notes=body["notes"],
-        extra={k: v for k, v in body.items() if k not in _KNOWN},
+        extra={k: v for k, v in body.items() if k not in _KNOWN_KEYS} if len(body) > 5 else {},
         index=index,
     )
+
+
+_KNOWN_KEYS = frozenset(_KNOWN)
+
+
+# The same few promoters sign thousands of records.
+@functools.lru_cache(maxsize=1024)
+def _is_identity(text: str) -> bool:
+    return parse_identity(text) is not None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .catalog import load_history, load_info, load_pointer, load_version, version_numbers
+from .catalog import load_info, load_pointer, load_version, version_numbers
 from .errors import InvalidRegistry, LifecycleError, Problem
-from .history import HistoryRecord, append_record
+from .history import HistoryRecord, append_record, last_record
 from .model import Pointer, parse_identity, pointer_bytes, with_status
 from .names import history_path, pointer_path, version_path
 from .snapshot import ChangeSet, Snapshot
@@ -46,12 +46,12 @@ def plan_promotion(
             f"{name} v{number} is archived, and archived versions cannot be promoted",
             hint=f"unarchive it first ('promptship unarchive {name} {number}'), then promote it",
         )
-    history = load_history(snapshot, name)
-    if history and pointer is not None and history[-1].version != pointer.version:
+    existing = snapshot.read(history_path(name))
+    last = last_record(existing or b"", path=history_path(name), prompt=name)
+    if last is not None and pointer is not None and last.version != pointer.version:
         raise _inconsistent(
             history_path(name),
-            f"the last history record names v{history[-1].version} but production is "
-            f"v{pointer.version}",
+            f"the last history record names v{last.version} but production is v{pointer.version}",
         )
     record = HistoryRecord(
         prompt=name,
@@ -61,7 +61,7 @@ def plan_promotion(
         promoted_at=now,
         notes=notes,
         extra=dict(extra or {}),
-        index=len(history),
+        index=last.index + 1 if last is not None else 0,
     )
     writes: dict[str, bytes | None] = {
         version_path(name, number): with_status(
@@ -77,7 +77,7 @@ def plan_promotion(
             prompt=name, version=number, digest=target.digest, promoted_at=now, promoted_by=actor
         )
     )
-    writes[history_path(name)] = append_record(snapshot.read(history_path(name)), record)
+    writes[history_path(name)] = append_record(existing, record)
     moved = f"v{pointer.version} -> v{number}" if pointer else f"v{number}"
     return ChangeSet(
         prompt=name,

@@ -15,12 +15,21 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pygit2
 
 from .errors import DirtyWorkTree, Problem, RepositoryError
+from .gitindex import (
+    Clone,
+    IndexEntry,
+    index_entries,
+    index_status,
+    set_entries,
+    stage_from_disk,
+    tracked,
+)
 
 __all__ = [
     "begin_sync",
@@ -64,21 +73,36 @@ def locked(repo: pygit2.Repository) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _expand(tree: pygit2.Tree | None, workdir: Path, index: pygit2.Index, path: str) -> set[str]:
-    """A written path as the files it covers: itself, or everything under it for a folder."""
-    obj = None
-    if tree is not None:
-        try:
-            obj = tree[path]
-        except KeyError:
-            obj = None
+def _clone(repo: pygit2.Repository) -> Clone:
+    return Clone(gitdir=repo.path, workdir=repo.workdir)
+
+
+def _object(tree: pygit2.Tree | None, path: str) -> pygit2.Object | None:
+    if tree is None:
+        return None
+    try:
+        return tree[path]
+    except KeyError:
+        return None
+
+
+def _is_folder(tree: pygit2.Tree | None, workdir: Path, path: str) -> bool:
     folder = workdir / path
-    if not isinstance(obj, pygit2.Tree) and not (folder.is_dir() and not folder.is_symlink()):
+    return isinstance(_object(tree, path), pygit2.Tree) or (
+        folder.is_dir() and not folder.is_symlink()
+    )
+
+
+def _expand(tree: pygit2.Tree | None, workdir: Path, staged: Iterable[str], path: str) -> set[str]:
+    """A written path as the files it covers: itself, or everything under it for a folder (in
+    ``tree``, among the ``staged`` paths, or on disk)."""
+    if not _is_folder(tree, workdir, path):
         return {path}
+    obj = _object(tree, path)
     prefix = path + "/"
     found = {prefix + p for p in _files_of(obj)} if isinstance(obj, pygit2.Tree) else set()
-    # Only a folder (a deleted prompt) needs the scan of the whole index.
-    found |= {e.path for e in index if e.path.startswith(prefix)}
+    found |= {p for p in staged if p.startswith(prefix)}
+    folder = workdir / path
     if folder.is_dir() and not folder.is_symlink():
         found |= {
             str(Path(root, name).relative_to(workdir))
@@ -97,22 +121,17 @@ def _files_of(tree: pygit2.Tree, prefix: str = "") -> Iterator[str]:
 
 
 def _blob(tree: pygit2.Tree | None, path: str) -> pygit2.Blob | None:
-    if tree is None:
-        return None
-    try:
-        obj = tree[path]
-    except KeyError:
-        return None
+    obj = _object(tree, path)
     return obj if isinstance(obj, pygit2.Blob) else None
 
 
-def _disk_id(file: Path) -> pygit2.Oid | bool | None:
+def _disk_id(file: Path) -> str | bool | None:
     """The blob id of a regular file, ``None`` if absent, ``False`` if something else is there."""
     if file.is_symlink() or (file.exists() and not file.is_file()):
         return False
     if not file.exists():
         return None
-    return pygit2.hash(file.read_bytes())
+    return str(pygit2.hash(file.read_bytes()))
 
 
 def dirty_paths(
@@ -120,20 +139,27 @@ def dirty_paths(
 ) -> list[str]:
     """Which of ``paths`` (files or folders) differ, staged or not, from ``tree``."""
     workdir = Path(repo.workdir)
-    index = repo.index
-    index.read(False)
-    conflicted = set()
-    if index.conflicts is not None:
-        conflicted = {(c[1] or c[0] or c[2]).path for c in index.conflicts}
+    written = list(paths)
+    found, modified = index_status(_clone(repo), written)
+    entries = _by_path(found)
     dirty = []
-    for written in paths:
-        for path in sorted(_expand(tree, workdir, index, written)):
-            blob = _blob(tree, path)
-            want = blob.id if blob is not None else None
-            staged = index[path].id if path in index else None
-            if path in conflicted or staged != want or _disk_id(workdir / path) != want:
-                dirty.append(path)
+    for path in (p for w in written for p in sorted(_expand(tree, workdir, entries, w))):
+        want = _blob_id(tree, path)
+        rows = entries.get(path, [])
+        staged = next((e.oid for e in rows if e.stage == 0), None)
+        conflicted = any(e.stage for e in rows)
+        # A tracked file as git judges it; where nothing is tracked, anything on disk is in the way.
+        differs = path in modified if want is not None else os.path.lexists(workdir / path)
+        if conflicted or staged != want or differs:
+            dirty.append(path)
     return dirty
+
+
+def _by_path(entries: Iterable[IndexEntry]) -> dict[str, list[IndexEntry]]:
+    found: dict[str, list[IndexEntry]] = {}
+    for entry in entries:
+        found.setdefault(entry.path, []).append(entry)
+    return found
 
 
 def refuse_dirty(repo: pygit2.Repository, tree: pygit2.Tree | None, paths: Iterable[str]) -> None:
@@ -142,26 +168,32 @@ def refuse_dirty(repo: pygit2.Repository, tree: pygit2.Tree | None, paths: Itera
         raise DirtyWorkTree(dirty)
 
 
-def sync_paths(repo: pygit2.Repository, tree: pygit2.Tree, paths: Iterable[str]) -> None:
-    """Make ``paths`` in the index and on disk what ``tree`` (the branch tip) holds."""
+def sync_paths(
+    repo: pygit2.Repository,
+    tree: pygit2.Tree,
+    paths: Iterable[str],
+    *,
+    read: Callable[[pygit2.Blob], bytes] = lambda blob: blob.read_raw(),
+) -> None:
+    """Make ``paths`` in the index and on disk what ``tree`` (the branch tip) holds; ``read``
+    gives a blob's bytes."""
     workdir = Path(repo.workdir)
-    index = repo.index
-    index.read(False)
+    written = list(paths)
+    folders = [w for w in written if _is_folder(tree, workdir, w)]
+    staged = {e.path for e in index_entries(_clone(repo), folders)}
     mode = 0o666 & ~_umask()
-    for written in paths:
-        for path in sorted(_expand(tree, workdir, index, written)):
-            file = workdir / path
-            blob = _blob(tree, path)
-            if blob is None:
-                if file.is_file() or file.is_symlink():
-                    file.unlink()
-                if path in index:
-                    index.remove(path)
-                _prune_empty(file.parent, workdir)
-                continue
-            _write_atomic(file, blob.read_raw(), mode)
-            index.add(path)
-    index.write()
+    synced = []
+    for path in (p for w in written for p in sorted(_expand(tree, workdir, staged, w))):
+        file = workdir / path
+        blob = _blob(tree, path)
+        if blob is None:
+            if file.is_file() or file.is_symlink():
+                file.unlink()
+            _prune_empty(file.parent, workdir)
+        else:
+            _write_atomic(file, read(blob), mode)
+        synced.append(path)
+    stage_from_disk(_clone(repo), synced)
 
 
 def _write_atomic(file: Path, data: bytes, mode: int) -> None:
@@ -257,29 +289,27 @@ def _finish_sync(
     paths: Iterable[str],
 ) -> None:
     workdir = Path(repo.workdir)
-    index = repo.index
-    index.read(False)
+    written = list(paths)
+    entries = _by_path(index_entries(_clone(repo), written))
     files = []
-    for written in paths:
-        for path in sorted(_expand(new_tree, workdir, index, written)):
-            known = {_blob_id(old_tree, path), _blob_id(new_tree, path)}
-            if (index[path].id if path in index else None) not in known:
-                continue
-            if _disk_id(workdir / path) in known:
-                files.append(path)
-                continue
-            blob = _blob(new_tree, path)
-            if blob is not None:
-                index.add(pygit2.IndexEntry(path, blob.id, blob.filemode))
-            elif path in index:
-                index.remove(path)
-    index.write()
+    forward: dict[str, tuple[int, str] | None] = {}
+    for path in (p for w in written for p in sorted(_expand(new_tree, workdir, entries, w))):
+        known = {_blob_id(old_tree, path), _blob_id(new_tree, path)}
+        staged = next((e.oid for e in entries.get(path, []) if e.stage == 0), None)
+        if staged not in known:
+            continue
+        if _disk_id(workdir / path) in known:
+            files.append(path)
+            continue
+        blob = _blob(new_tree, path)
+        forward[path] = (blob.filemode, str(blob.id)) if blob is not None else None
+    set_entries(_clone(repo), forward)
     sync_paths(repo, new_tree, files)
 
 
-def _blob_id(tree: pygit2.Tree | None, path: str) -> pygit2.Oid | None:
+def _blob_id(tree: pygit2.Tree | None, path: str) -> str | None:
     blob = _blob(tree, path)
-    return blob.id if blob is not None else None
+    return str(blob.id) if blob is not None else None
 
 
 def drop_ignored(repo: pygit2.Repository, problems: Sequence[Problem]) -> list[Problem]:
@@ -288,30 +318,19 @@ def drop_ignored(repo: pygit2.Repository, problems: Sequence[Problem]) -> list[P
     too."""
     if not any(p.rule in _STRAY_RULES for p in problems):
         return list(problems)
-    tracked = _tracked_paths(repo)
+    stray = [p.file.rstrip("/") for p in problems if p.rule in _STRAY_RULES]
+    known = tracked(_clone(repo), stray)
     kept = []
     for problem in problems:
         path = problem.file.rstrip("/")
         if (
             problem.rule in _STRAY_RULES
             and _ignored(repo, path)
-            and not any(t == path or t.startswith(path + "/") for t in tracked)
+            and not any(t == path or t.startswith(path + "/") for t in known)
         ):
             continue
         kept.append(problem)
     return kept
-
-
-def _tracked_paths(repo: pygit2.Repository) -> set[str]:
-    index = repo.index
-    index.read(False)
-    paths = set()
-    for position in range(len(index)):
-        try:
-            paths.add(index[position].path)
-        except UnicodeError:  # older pygit2 cannot decode a name that is not UTF-8
-            continue
-    return paths
 
 
 def _ignored(repo: pygit2.Repository, path: str) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -365,3 +367,50 @@ def test_usage_errors_exit_2(sample: Cli, repo: Path, args: list[str]) -> None:
     assert status == 2, err
     assert "Traceback" not in err
     assert head(repo) == tip
+
+
+def test_the_lazy_command_table_names_every_command_once() -> None:
+    import importlib
+    import pkgutil
+
+    import cli.commands
+    from cli.app import COMMAND_MODULES
+
+    defined = {
+        command.name: module.name
+        for module in pkgutil.iter_modules(cli.commands.__path__)
+        for command in importlib.import_module(f"cli.commands.{module.name}").COMMANDS
+    }
+    assert defined == COMMAND_MODULES
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    script = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "main(['history', '--help'])\n"
+        "loaded = {m for m in sys.modules if m.startswith('cli.commands.')}\n"
+        "print(sorted(loaded))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "['cli.commands.history']"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [{"prompt": "grüße", "version": 2, "previous_version": None, "notes": 'a\nb "c"'}],
+        {"metadata": {"temperature": 0.2, "stop": ["\u2028", "\t"], "nested": {"x": []}}},
+        [],
+        {"huge": 2**70},
+    ],
+)
+def test_json_output_has_the_standard_librarys_layout(
+    data: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.output import echo_json
+
+    echo_json(data)
+    assert capsys.readouterr().out == json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -9,6 +9,7 @@ from registry.errors import InputError, InvalidRegistry
 from registry.history import (
     HistoryRecord,
     append_record,
+    last_record,
     parse_history,
     parse_time_bound,
     record_line,
@@ -16,6 +17,7 @@ from registry.history import (
     sort_records,
     tied_across_prompts,
 )
+from registry.yamlsafe import MAX_HISTORY_BYTES
 
 A = "Alice Example <alice@example.com>"
 B = "Bob Example <bob@example.com>"
@@ -72,32 +74,69 @@ def test_unknown_keys_are_kept_and_ignored() -> None:
     assert record.to_json()["tests_skipped"] is True
 
 
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [
-        (b"- version: 1", "one record"),
-        (b'- {"version": 1}', "missing"),
-        (
-            b'- {"version": 0, "previous_version": null, "promoted_by": "A <a@x.io>", "promoted_at": "2026-11-28T10:00:00Z", "notes": ""}',
-            "'version'",
-        ),
-        (
-            b'- {"version": 1, "previous_version": null, "promoted_by": "nobody", "promoted_at": "2026-11-28T10:00:00Z", "notes": ""}',
-            "promoted_by",
-        ),
-        (
-            b'- {"version": 1, "previous_version": null, "promoted_by": "A <a@x.io>", "promoted_at": "yesterday", "notes": ""}',
-            "promoted_at",
-        ),
-        (b"- {not json}", "not a JSON object"),
-    ],
-)
+BAD_LINES = [
+    (b"- version: 1", "one record"),
+    (b'- {"version": 1}', "missing"),
+    (
+        b'- {"version": 0, "previous_version": null, "promoted_by": "A <a@x.io>", "promoted_at": "2026-11-28T10:00:00Z", "notes": ""}',
+        "'version'",
+    ),
+    (
+        b'- {"version": 1, "previous_version": null, "promoted_by": "nobody", "promoted_at": "2026-11-28T10:00:00Z", "notes": ""}',
+        "promoted_by",
+    ),
+    (
+        b'- {"version": 1, "previous_version": null, "promoted_by": "A <a@x.io>", "promoted_at": "yesterday", "notes": ""}',
+        "promoted_at",
+    ),
+    (b"- {not json}", "not a JSON object"),
+    (b'- {"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not a JSON object"),
+]
+
+
+@pytest.mark.parametrize(("line", "message"), BAD_LINES)
 def test_bad_lines_are_reported_with_their_line(line: bytes, message: str) -> None:
     good = record_line(rec("p", 1, "2026-11-28T10:00:00Z"))
     with pytest.raises(InvalidRegistry) as caught:
         parse_history(good + line + b"\n", path="prompts/p/history.yaml", prompt="p")
     (problem,) = caught.value.problems
     assert problem.line == 2 and message in problem.message
+
+
+@pytest.mark.parametrize(("line", "message"), BAD_LINES)
+def test_a_bad_last_line_is_reported_by_last_record(line: bytes, message: str) -> None:
+    good = record_line(rec("p", 1, "2026-11-28T10:00:00Z"))
+    with pytest.raises(InvalidRegistry) as caught:
+        last_record(good + good + line + b"\n", path="prompts/p/history.yaml", prompt="p")
+    (problem,) = caught.value.problems
+    assert problem.line == 3 and message in problem.message
+
+
+def test_last_record_reads_the_newest_line_only() -> None:
+    data = b"".join(
+        record_line(rec("p", n, f"2026-11-2{n}T10:00:00Z", previous=n - 1 or None))
+        for n in (1, 2, 3)
+    )
+    assert last_record(data, path="h", prompt="p") == parse_history(data, path="h", prompt="p")[-1]
+    assert last_record(data, path="h", prompt="p") == rec(
+        "p", 3, "2026-11-23T10:00:00Z", index=2, previous=2
+    )
+    assert last_record(b"- {not json}\n" + data, path="h", prompt="p") is not None
+    assert last_record(b"", path="h", prompt="p") is None
+
+
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        (record_line(rec("p", 1, "2026-11-28T10:00:00Z"))[:-1], "history-format"),
+        (b"#" * (MAX_HISTORY_BYTES + 1), "size"),
+    ],
+)
+def test_last_record_refuses_a_file_parse_history_refuses(data: bytes, rule: str) -> None:
+    for read in (parse_history, last_record):
+        with pytest.raises(InvalidRegistry) as caught:
+            read(data, path="h", prompt="p")
+        assert [p.rule for p in caught.value.problems] == [rule]
 
 
 RECORDS = [

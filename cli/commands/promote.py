@@ -53,7 +53,6 @@ def promote(
     earlier version and promote it.
 
     With --branch, the commit goes on a new branch for a pull request instead."""
-    from registry.diffs import unified_diff
     from registry.gate import plan_tested_promotion
     from registry.gitstore import utc_now
 
@@ -71,6 +70,8 @@ def promote(
     record = plan.record
     assert record is not None
     if dry_run:
+        from registry.diffs import unified_diff
+
         click.echo(
             f"would commit on {where}"
             + (f" (parent {base.commit_id[:10]})" if base.commit_id else "")
