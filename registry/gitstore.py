@@ -475,11 +475,14 @@ def query_history(
     """Promotion records of one prompt or all, filtered and in time order; equal times keep file
     order within a prompt and commit order across prompts."""
     records = select_records(all_history(snapshot, name), user=user, since=since, until=until)
+    ordered = sort_records(records, newest_first=False)
     wanted: dict[str, set[int]] = defaultdict(set)
-    for record in tied_across_prompts(records):
+    for record in tied_across_prompts(ordered) if name is None else ():
         wanted[record.prompt].add(record.index)
-    ranks = commit_ranks(snapshot.repo, snapshot.commit, wanted) if wanted else {}
-    return sort_records(records, newest_first=newest_first, commit_rank=ranks)
+    if wanted:
+        ranks = commit_ranks(snapshot.repo, snapshot.commit, wanted)
+        ordered = sort_records(records, newest_first=False, commit_rank=ranks)
+    return ordered[::-1] if newest_first else ordered
 
 
 def _line_count(commit: pygit2.Commit, prompt: str, counted: dict[pygit2.Oid, int]) -> int:
