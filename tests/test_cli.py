@@ -210,21 +210,12 @@ def test_history_filters(sample: Cli) -> None:
     assert result.exit_code == 1 and "not a date" in result.output
 
 
-def test_init_commits_the_scaffold(cli: Cli, repo: Path) -> None:
+def test_init_twice_is_refused_and_writes_nothing(cli: Cli, repo: Path) -> None:
     cli.ok("init")
-    assert tree_files(repo) == [
-        ".gitattributes",
-        ".github/CODEOWNERS",
-        ".github/workflows/prompts.yml",
-        ".promptship/schemas/history.schema.json",
-        ".promptship/schemas/pointer.schema.json",
-        ".promptship/schemas/prompt.schema.json",
-        ".promptship/schemas/version.schema.json",
-    ]
-    assert "prompts/** text eol=lf" in (repo / ".gitattributes").read_text()
-    assert status_clean(repo)
+    tip = head(repo)
     result = cli("init")
     assert result.exit_code == 1 and "--force" in result.output
+    assert head(repo) == tip and status_clean(repo)
 
 
 def test_demo_in_a_given_folder(tmp_path: Path) -> None:
