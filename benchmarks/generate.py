@@ -29,7 +29,7 @@ import os
 import random
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,6 @@ class GeneratedRegistry:
     names: tuple[str, ...]
     version_files: int
     history_records: int
-    stats: Mapping[str, int] = field(default_factory=dict)
 
 
 def generate_registry(
@@ -115,7 +114,7 @@ def generate_registry(
     rng = random.Random(seed)
     start = _parse_time(when)
     names: list[str] = []
-    counts = {"version_files": 0, "history_records": 0, "promoted": 0}
+    counts = {"version_files": 0, "history_records": 0}
     seconds = int(start.timestamp()) + prompts * 60 + long_history * 60
     init = ["git", "init", "-q", f"--initial-branch={branch}", *(["--bare"] if bare else [])]
     subprocess.run([*init, str(target)], check=True)
@@ -141,7 +140,6 @@ def generate_registry(
         names.append(name)
         counts["version_files"] += versions
         counts["history_records"] += files.get("history.yaml", b"").count(b"\n")
-        counts["promoted"] += "production.yaml" in files
     if long_history:
         files = _long_history_files(long_history, start)
         stream.write(_folder_commands(LONG_HISTORY_PROMPT, files))
@@ -162,7 +160,6 @@ def generate_registry(
         names=tuple(sorted(names)),
         version_files=counts["version_files"],
         history_records=counts["history_records"],
-        stats=counts,
     )
 
 
@@ -419,8 +416,8 @@ def _long_history_files(records: int, start: datetime) -> dict[str, bytes]:
         "prompt.yaml": prompt_info_bytes(
             PromptInfo(name=name, description="A prompt promoted many times", tags=("generated",))
         ),
-        "versions/1.yaml": version_bytes(_with_status(first, statuses[1])),
-        "versions/2.yaml": version_bytes(_with_status(second, statuses[2])),
+        "versions/1.yaml": version_bytes(replace(first, status=statuses[1])),
+        "versions/2.yaml": version_bytes(replace(second, status=statuses[2])),
         "production.yaml": pointer_bytes(
             Pointer(
                 prompt=name,
@@ -434,12 +431,6 @@ def _long_history_files(records: int, start: datetime) -> dict[str, bytes]:
     }
 
 
-def _with_status(version: Version, status: Any) -> Version:
-    from dataclasses import replace
-
-    return replace(version, status=status)
-
-
 if __name__ == "__main__":
     import argparse
     import time
@@ -450,7 +441,11 @@ if __name__ == "__main__":
     parser.add_argument("--versions", type=int, default=10)
     parser.add_argument("--long-history", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--work-tree", action="store_true", help="a clone-like repository")
+    parser.add_argument(
+        "--work-tree",
+        action="store_true",
+        help="a repository with a work tree, checked out (default: bare)",
+    )
     args = parser.parse_args()
     began = time.perf_counter()
     built = generate_registry(
@@ -461,6 +456,8 @@ if __name__ == "__main__":
         seed=args.seed,
         bare=not args.work_tree,
     )
+    if args.work_tree:
+        subprocess.run(["git", "-C", str(built.path), "reset", "-q", "--hard"], check=True)
     print(
         f"{built.path}: {len(built.names)} prompts, {built.version_files} version files, "
         f"{built.history_records} history records, commit {built.commit[:10]} "

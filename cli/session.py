@@ -43,7 +43,6 @@ class Session:
         *,
         ref: str | None,
         by: str | None,
-        base: GitSnapshot | None = None,
         publish: Publish = LOCAL_ONLY,
     ) -> CommitResult:
         """Commit what ``build(snapshot, actor, now)`` returns on the branch (and push it)."""
@@ -54,7 +53,7 @@ class Session:
             store,
             lambda snap, now: build(snap, actor, now),
             identity=identity,
-            base=base,
+            base=None,
             publish=publish,
         )
 

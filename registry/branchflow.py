@@ -12,9 +12,18 @@ import pygit2
 
 from . import gitcli
 from .errors import BranchExists, PushRejected, RepositoryError
-from .gitstore import CommitResult, Decision, GitSnapshot, GitStore, Operation, durable, utc_now
+from .gitstore import (
+    CommitResult,
+    Decision,
+    GitSnapshot,
+    GitStore,
+    Operation,
+    config_value,
+    durable,
+    utc_now,
+)
 from .identity import Identity
-from .remote import PushTarget, fetch_tip
+from .remote import PushTarget, fetch_tip, require_remote
 
 __all__ = ["BranchStart", "commit_on_new_branch", "resolve_start"]
 
@@ -40,11 +49,8 @@ def resolve_start(
     branch's upstream, else ``origin``, else the only one."""
     repo = store.repo
     name = remote or _default_remote(repo)
-    if remote is not None and remote not in _remotes(repo):
-        raise RepositoryError(
-            f"no remote named {remote!r} in this repository",
-            hint="'git remote -v' lists the remotes",
-        )
+    if remote is not None:
+        require_remote(repo, remote)
     if start is None:
         if name is None:
             raise RepositoryError(
@@ -135,13 +141,13 @@ def _default_remote(repo: pygit2.Repository) -> str | None:
     names = _remotes(repo)
     try:
         head = repo.lookup_reference("HEAD")
-        if head.type == pygit2.enums.ReferenceType.SYMBOLIC:
-            short = str(head.target).removeprefix("refs/heads/")
-            upstream = str(repo.config[f"branch.{short}.remote"])
-            if upstream in names:
-                return upstream
     except (KeyError, pygit2.GitError):
-        pass
+        head = None
+    if head is not None and head.type == pygit2.enums.ReferenceType.SYMBOLIC:
+        short = str(head.target).removeprefix("refs/heads/")
+        upstream = config_value(repo, f"branch.{short}.remote")
+        if upstream in names:
+            return upstream
     if "origin" in names:
         return "origin"
     return names[0] if len(names) == 1 else None

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
-from .errors import NoProductionVersion, PromptNotFound, VersionNotFound
+from .errors import InvalidRegistry, NoProductionVersion, Problem, PromptNotFound, VersionNotFound
 from .history import HistoryRecord, parse_history
 from .model import Pointer, PromptInfo, Version, parse_pointer, parse_prompt_info, parse_version
 from .names import (
     PROMPTS_DIR,
+    VERSION_FILE,
     Selector,
     check_name,
     history_path,
@@ -27,6 +27,9 @@ __all__ = [
     "PromptSummary",
     "SortKey",
     "all_history",
+    "broken_pointer",
+    "check_served",
+    "is_served",
     "list_prompts",
     "load_history",
     "load_info",
@@ -35,10 +38,10 @@ __all__ = [
     "next_version_number",
     "prompt_names",
     "resolve",
+    "selected_number",
     "version_numbers",
 ]
 
-_VERSION_FILE = re.compile(r"([1-9][0-9]*)\.yaml\Z")
 
 SortKey = Literal["name", "created", "changed"]
 
@@ -60,7 +63,7 @@ def load_info(snapshot: Snapshot, name: str) -> PromptInfo:
 
 def version_numbers(snapshot: Snapshot, name: str) -> list[int]:
     entries = snapshot.list_dir(versions_dir(name)) or ()
-    found = (_VERSION_FILE.match(e.name) for e in entries if e.kind == "file")
+    found = (VERSION_FILE.match(e.name) for e in entries if e.kind == "file")
     return sorted(int(m.group(1)) for m in found if m)
 
 
@@ -99,22 +102,85 @@ def next_version_number(snapshot: Snapshot, name: str) -> int:
     return max(used, default=0) + 1
 
 
-def resolve(snapshot: Snapshot, selector: Selector) -> Version:
-    """The version a selector names: a number, ``latest`` or (by default) ``production``."""
+def selected_number(snapshot: Snapshot, selector: Selector, pointer: Pointer | None) -> int:
+    """The number a selector names: its own, the highest (``latest``), or the one ``pointer``
+    (the prompt's production pointer, read by the caller) names."""
     name = selector.prompt
     if selector.version is not None:
-        return load_version(snapshot, name, selector.version)
+        return selector.version
     if selector.label == "latest":
         numbers = version_numbers(snapshot, name)
         if not numbers:
             load_info(snapshot, name)
             raise VersionNotFound(name, 1)
-        return load_version(snapshot, name, numbers[-1])
-    pointer = load_pointer(snapshot, name)
+        return numbers[-1]
     if pointer is None:
         load_info(snapshot, name)
         raise NoProductionVersion(name)
-    return load_version(snapshot, name, pointer.version)
+    return pointer.version
+
+
+class _Content(Protocol):
+    """What serving needs to know of a version: a ``Version``, or a reader's view of one."""
+
+    @property
+    def prompt(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+
+
+def is_served(version: _Content, pointer: Pointer | None) -> bool:
+    """Whether ``version`` is what production serves: the pointer names it, it is published and
+    its content is what was promoted."""
+    return (
+        pointer is not None
+        and pointer.version == version.version
+        and version.status == "published"
+        and version.digest == pointer.digest
+    )
+
+
+def check_served(version: _Content, pointer: Pointer) -> None:
+    """Serve production only when the pointer and the version file agree, as promotion left
+    them: a file edited by hand after promotion is refused, not served."""
+    if version.status != "published":
+        message = f"names v{version.version}, which is {version.status}, not published"
+    elif version.digest != pointer.digest:
+        message = (
+            f"digest does not match v{version.version}'s content: the version was changed "
+            "after it was promoted"
+        )
+    else:
+        return
+    raise broken_pointer(version.prompt, message)
+
+
+def broken_pointer(name: str, message: str) -> InvalidRegistry:
+    return InvalidRegistry(
+        [Problem(file=pointer_path(name), rule="pointer", message=message)],
+        hint="this commit's production files disagree; 'promptship check --ref REV' lists "
+        "what is wrong, and reading an earlier commit still works",
+    )
+
+
+def resolve(snapshot: Snapshot, selector: Selector) -> Version:
+    """The version a selector names: a number, ``latest`` or (by default) ``production``, which
+    must be the version that was promoted."""
+    production = selector.version is None and selector.label == "production"
+    pointer = load_pointer(snapshot, selector.prompt) if production else None
+    number = selected_number(snapshot, selector, pointer)
+    if pointer is None:
+        return load_version(snapshot, selector.prompt, number)
+    try:
+        version = load_version(snapshot, selector.prompt, number)
+    except VersionNotFound:
+        raise broken_pointer(selector.prompt, f"names v{number}, which does not exist") from None
+    check_served(version, pointer)
+    return version
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

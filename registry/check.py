@@ -12,7 +12,6 @@ rules a history of which it parsed only the added lines.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from .model import (
 )
 from .names import (
     PROMPTS_DIR,
+    VERSION_FILE,
     history_path,
     is_valid_name,
     pointer_path,
@@ -60,7 +60,6 @@ PROMPT_FILES = {
     "history.yaml": "file",
     "tests.yaml": "file",
 }
-_VERSION_FILE = re.compile(r"([1-9][0-9]*)\.yaml\Z")
 
 
 def check_tree(snapshot: Snapshot) -> list[Problem]:
@@ -194,7 +193,7 @@ def _read_versions(
     folder = versions_dir(name)
     for entry in snapshot.list_dir(folder) or ():
         path = f"{folder}/{entry.name}"
-        match = _VERSION_FILE.match(entry.name)
+        match = VERSION_FILE.match(entry.name)
         if entry.kind == "symlink":
             problems.append(_layout(path, "is a symlink", "symlink"))
             continue

@@ -33,12 +33,13 @@ class TreeSource:
     for an unborn branch). Plain values, so it travels to worker processes."""
 
     folder: str | None = None
+    ignored: tuple[str, ...] = ()
     repository: str | None = None
     commit: str | None = None
 
     def open(self) -> Snapshot:
         if self.folder is not None:
-            return FolderSnapshot(self.folder)
+            return FolderSnapshot(self.folder, self.ignored)
         from .gitstore import GitSnapshot, GitStore
 
         assert self.repository is not None

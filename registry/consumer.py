@@ -12,10 +12,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .catalog import load_info, load_pointer, load_version, prompt_names, version_numbers
-from .errors import InputError, InvalidRegistry, NoProductionVersion, Problem, VersionNotFound
+from .catalog import (
+    broken_pointer,
+    check_served,
+    is_served,
+    load_pointer,
+    load_version,
+    prompt_names,
+    selected_number,
+)
+from .errors import InputError, VersionNotFound
 from .model import Message, Pointer, PromptType, Status, Version
-from .names import Selector, parse_selector, parse_version, pointer_path
+from .names import Selector, parse_selector, parse_version
 from .snapshot import Snapshot
 from .templates import PreparedVersion, Rendered
 
@@ -167,33 +175,26 @@ class SnapshotReader:
     def _resolve(self, selector: Selector) -> PromptVersion:
         name = selector.prompt
         pointer = self._pointer(name)
-        if selector.version is not None:
-            return self._version(name, selector.version, pointer)
-        if selector.label == "latest":
-            numbers = version_numbers(self.snapshot, name)
-            if not numbers:
-                load_info(self.snapshot, name)
-                raise VersionNotFound(name, 1)
-            return self._version(name, numbers[-1], pointer)
-        if pointer is None:
-            load_info(self.snapshot, name)
-            raise NoProductionVersion(name)
+        number = selected_number(self.snapshot, selector, pointer)
+        if selector.version is not None or selector.label == "latest":
+            return self._version(name, number, pointer)
+        assert pointer is not None
         try:
-            found = self._version(name, pointer.version, pointer)
+            found = self._version(name, number, pointer)
         except VersionNotFound:
-            raise _broken_pointer(name, f"names v{pointer.version}, which does not exist") from None
-        _check_pointer(found, pointer)
+            raise broken_pointer(name, f"names v{number}, which does not exist") from None
+        check_served(found, pointer)
         return found
 
     def _version(self, name: str, number: int, pointer: Pointer | None) -> PromptVersion:
         key = (name, number)
         if key not in self._versions:
-            production = pointer if pointer is not None and pointer.version == number else None
-            self._versions[key] = _public(load_version(self.snapshot, name, number), production)
+            self._versions[key] = _public(load_version(self.snapshot, name, number), pointer)
         return self._versions[key]
 
 
 def _public(version: Version, pointer: Pointer | None) -> PromptVersion:
+    served = is_served(version, pointer)
     return PromptVersion(
         prompt=version.prompt,
         version=version.version,
@@ -203,33 +204,10 @@ def _public(version: Version, pointer: Pointer | None) -> PromptVersion:
         messages=version.messages,
         metadata=_freeze(dict(version.metadata)),
         digest=version.digest,
-        is_production=pointer is not None,
+        is_production=served,
         created_at=version.created_at,
         created_by=version.created_by,
-        promoted_at=pointer.promoted_at if pointer else None,
-        promoted_by=pointer.promoted_by if pointer else None,
+        promoted_at=pointer.promoted_at if served and pointer else None,
+        promoted_by=pointer.promoted_by if served and pointer else None,
         _templates=_Templates(version),
-    )
-
-
-def _check_pointer(found: PromptVersion, pointer: Pointer) -> None:
-    """Serve production only when the pointer and the version file agree, as promotion left
-    them: a file edited by hand after promotion is refused, not served."""
-    if found.status != "published":
-        message = f"names v{found.version}, which is {found.status}, not published"
-    elif found.digest != pointer.digest:
-        message = (
-            f"digest does not match v{found.version}'s content: the version was changed "
-            "after it was promoted"
-        )
-    else:
-        return
-    raise _broken_pointer(found.prompt, message)
-
-
-def _broken_pointer(name: str, message: str) -> InvalidRegistry:
-    return InvalidRegistry(
-        [Problem(file=pointer_path(name), rule="pointer", message=message)],
-        hint="this commit's production files disagree; 'promptship check --ref REV' lists "
-        "what is wrong, and reading an earlier commit still works",
     )

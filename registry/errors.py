@@ -90,12 +90,8 @@ class InvalidRegistry(PromptshipError):
 
     def __init__(self, problems: Sequence[Problem], *, hint: str = "") -> None:
         self.problems = tuple(problems)
-        lines = [str(p) for p in self.problems]
-        message = (
-            lines[0] if len(lines) == 1 else "\n  ".join(["the registry has problems:", *lines])
-        )
         super().__init__(
-            message,
+            _listing("the registry has problems:", self.problems),
             hint=hint
             or "fix the file by hand (docs/format.md describes it), then run the command again",
         )
@@ -259,9 +255,7 @@ class InvalidConfig(PromptshipError):
 
     def __init__(self, problems: Sequence[Problem], *, hint: str) -> None:
         self.problems = tuple(problems)
-        lines = [str(p) for p in self.problems]
-        message = lines[0] if len(lines) == 1 else "\n  ".join(["bad configuration:", *lines])
-        super().__init__(message, hint=hint)
+        super().__init__(_listing("bad configuration:", self.problems), hint=hint)
 
 
 ProviderFailure = Literal[
@@ -348,9 +342,8 @@ class InvalidBundle(PromptshipError):
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        lines = [str(p) for p in self.problems]
         super().__init__(
-            "\n  ".join([f"{source} does not verify:", *lines]),
+            _listing(f"{source} does not verify:", self.problems, always_head=True),
             hint="do not use this file: export it again from the repository "
             "('promptship export --ref REV --out FILE')",
         )
@@ -458,3 +451,11 @@ class CannotCheck(PromptshipError):
     so the command line exits with 2, as for a usage error, not 1 as for a failed check."""
 
     exit_status = 2
+
+
+def _listing(head: str, problems: Sequence[Problem], *, always_head: bool = False) -> str:
+    """One problem as its own line; several under ``head``, one per indented line."""
+    lines = [str(p) for p in problems]
+    if len(lines) == 1 and not always_head:
+        return lines[0]
+    return "\n  ".join([head, *lines])

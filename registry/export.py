@@ -14,8 +14,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from .consumer import PromptVersion, SnapshotReader
-from .errors import InvalidBundle, Problem, PromptshipError
-from .model import CHAT_ROLES, TYPES, Message, Version, digest_of, is_timestamp, parse_identity
+from .errors import InvalidBundle, InvalidRegistry, Problem, PromptshipError
+from .model import (
+    DIGEST,
+    TYPES,
+    Version,
+    digest_of,
+    is_timestamp,
+    parse_identity,
+    version_from_mapping,
+)
 from .names import is_valid_name
 from .snapshot import Snapshot
 from .templates import PreparedVersion
@@ -31,7 +39,6 @@ __all__ = [
 
 FORMAT = "promptship-export/1"
 _COMMIT = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _COMMON = (
     "name",
     "version",
@@ -86,7 +93,7 @@ def verify_bundle(data: bytes, *, source: str = "bundle") -> list[Problem]:
         problems.append(Problem(file=source, rule=rule, message=message))
 
     try:
-        bundle = json.loads(data.decode("utf-8"))
+        bundle = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         add(f"not a JSON document in UTF-8: {exc}")
         return problems
@@ -115,6 +122,10 @@ def verify_bundle(data: bytes, *, source: str = "bundle") -> list[Problem]:
     return problems
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
 def _entry_problems(entry: Any) -> list[tuple[str, str]]:
     if not isinstance(entry, dict):
         return [("bundle-format", "must be an object")]
@@ -136,9 +147,12 @@ def _entry_problems(entry: Any) -> list[tuple[str, str]]:
         )
         return [("bundle-format", f"keys do not match a {kind} prompt: {text}")]
     found = _field_problems(entry)
+    try:
+        version = _version_of(entry)
+    except InvalidRegistry as exc:
+        return [*found, *(("bundle-format", p.message) for p in exc.problems)]
     if found:
         return found
-    version = _version_of(entry)
     if digest_of(version.to_mapping()) != entry["digest"]:
         found.append(("digest", "digest does not match the entry's content: it was changed"))
     try:
@@ -151,76 +165,52 @@ def _entry_problems(entry: Any) -> list[tuple[str, str]]:
 
 
 def _field_problems(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The entry's own fields; those of the version go through the version file's schema."""
     checks = [
         (isinstance(entry["name"], str) and is_valid_name(entry["name"]), "name"),
-        (type(entry["version"]) is int and entry["version"] >= 1, "version"),
-        (isinstance(entry["digest"], str) and bool(_DIGEST.match(entry["digest"])), "digest"),
+        (isinstance(entry["digest"], str) and bool(DIGEST.match(entry["digest"])), "digest"),
         (
             isinstance(entry["variables"], list)
             and all(isinstance(v, str) for v in entry["variables"]),
             "variables",
         ),
-        (isinstance(entry["metadata"], dict), "metadata"),
-        (is_timestamp(entry["created_at"]), "created_at"),
         (is_timestamp(entry["promoted_at"]), "promoted_at"),
-        (_is_identity(entry["created_by"]), "created_by"),
-        (_is_identity(entry["promoted_by"]), "promoted_by"),
+        (
+            isinstance(entry["promoted_by"], str) and parse_identity(entry["promoted_by"]),
+            "promoted_by",
+        ),
     ]
-    if entry["type"] == "text":
-        checks.append((isinstance(entry["content"], str), "content"))
-    else:
-        checks.append((_is_messages(entry["messages"]), "messages"))
     return [
         ("bundle-format", f"{key} is not valid: {entry[key]!r}") for ok, key in checks if not ok
     ]
 
 
-def _is_identity(value: Any) -> bool:
-    return isinstance(value, str) and parse_identity(value) is not None
-
-
-def _is_messages(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(
-            isinstance(m, dict)
-            and set(m) == {"role", "content"}
-            and m["role"] in CHAT_ROLES
-            and isinstance(m["content"], str)
-            for m in value
-        )
-    )
-
-
 def _version_of(entry: Mapping[str, Any]) -> Version:
-    messages = entry.get("messages")
-    return Version(
-        prompt=entry["name"],
-        version=entry["version"],
-        status="published",
-        type=entry["type"],
-        content=entry.get("content"),
-        messages=tuple(Message(role=m["role"], content=m["content"]) for m in messages)
-        if messages is not None
-        else None,
-        metadata=entry["metadata"],
-        created_at=entry["created_at"],
-        created_by=entry["created_by"],
+    """The published version an entry stands for, checked as its version file would be."""
+    body = "content" if entry["type"] == "text" else "messages"
+    mapping = {
+        k: entry[k] for k in ("version", "type", body, "metadata", "created_at", "created_by")
+    }
+    number = entry["version"] if type(entry["version"]) is int else 0
+    return version_from_mapping(
+        {**mapping, "status": "published"},
+        text="",
+        path="entry",
+        prompt=str(entry["name"]),
+        number=number,
     )
 
 
 def compare_bundle(
     data: bytes, snapshot: Snapshot, commit: str | None, *, source: str = "bundle"
 ) -> list[Problem]:
-    """How a bundle differs from the export of ``commit`` (whose files ``snapshot`` holds): an
-    empty list means it is byte for byte what ``export`` writes for that commit."""
+    """How a bundle ``verify_bundle`` accepted differs from the export of ``commit`` (whose
+    files ``snapshot`` holds): an empty list means it is byte for byte what ``export`` writes for
+    that commit."""
     expected = export_bundle(snapshot, commit)
     if data == expected:
         return []
-    problems = verify_bundle(data, source=source)
-    if problems:
-        return problems
+    problems: list[Problem] = []
     ours = {e["name"]: e for e in json.loads(expected)["prompts"]}
     bundle = json.loads(data)
     theirs = {e["name"]: e for e in bundle["prompts"]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .catalog import load_version
 from .errors import GoldenTestsFailed
 from .names import tests_path
 from .promotion import plan_promotion
@@ -46,12 +47,15 @@ def plan_tested_promotion(
 def require_passing(snapshot: Snapshot, name: str, number: int) -> int:
     """How many cases of ``name`` v``number`` ran and passed; ``GoldenTestsFailed`` naming
     every failing case when one did not."""
-    if snapshot.read(tests_path(name)) is None:
+    data = snapshot.read(tests_path(name))
+    if data is None:
         return 0
     # Loaded only for prompts with cases: RE2 and the case parser cost a promotion 30 ms.
-    from .goldens import run_tests
+    from .goldens import parse_cases, run_cases
 
-    report = run_tests(snapshot, name, number)
+    report = run_cases(
+        load_version(snapshot, name, number), parse_cases(data, path=tests_path(name))
+    )
     if report.ok:
         return len(report.ran)
     raise GoldenTestsFailed(

@@ -20,11 +20,13 @@ __all__ = [
     "RefUpdate",
     "fetch",
     "history_changes",
+    "last_lines",
     "parse_push_report",
     "push",
     "remote_has_ref",
     "remote_messages",
     "rev_parse",
+    "run_git",
 ]
 
 _ACCEPTED = frozenset(" *=")
@@ -100,7 +102,7 @@ def push(gitdir: str, remote: str, source: str, destination: str) -> RefUpdate:
     for update in parse_push_report(done.stdout, done.stderr):
         if update.destination == destination:
             return update
-    raise RemoteError(remote, "push", _last_lines(done.stderr) or f"exit status {done.returncode}")
+    raise RemoteError(remote, "push", last_lines(done.stderr) or f"exit status {done.returncode}")
 
 
 def fetch(gitdir: str, remote: str, ref: str, into: str | None) -> None:
@@ -118,14 +120,14 @@ def fetch(gitdir: str, remote: str, ref: str, into: str | None) -> None:
         remote=remote,
     )
     if done.returncode != 0:
-        raise RemoteError(remote, "fetch", _last_lines(done.stderr))
+        raise RemoteError(remote, "fetch", last_lines(done.stderr))
 
 
 def remote_has_ref(gitdir: str, remote: str, ref: str) -> bool:
     """Whether ``remote`` has ``ref`` (``git ls-remote --exit-code`` exits 2 when it has not)."""
     done = _git(gitdir, "ls-remote", "--exit-code", remote, ref, remote=remote)
     if done.returncode not in (0, 2):
-        raise RemoteError(remote, "ls-remote", _last_lines(done.stderr))
+        raise RemoteError(remote, "ls-remote", last_lines(done.stderr))
     return done.returncode == 0
 
 
@@ -141,29 +143,24 @@ def history_changes(gitdir: str, tip: str) -> Iterator[tuple[str, set[str]]]:
     """The first-parent commits from ``tip`` back, newest first, that change a prompt's
     ``history.yaml``, each with the prompts whose history it changes (none listed for a root
     commit, which adds every file it has)."""
-    done = subprocess.run(
-        [
-            "git",
-            "-c",
-            "log.showRoot=false",
-            "--git-dir",
-            gitdir,
-            "log",
-            "--first-parent",
-            "--no-renames",
-            "--format=%x01%H",
-            "-z",
-            "--name-only",
-            tip,
-            "--",
-            f"{PROMPTS_DIR}/*/history.yaml",
-        ],
-        capture_output=True,
-        check=False,
+    done = run_git(
+        "-c",
+        "log.showRoot=false",
+        "--git-dir",
+        gitdir,
+        "log",
+        "--first-parent",
+        "--no-renames",
+        "--format=%x01%H",
+        "-z",
+        "--name-only",
+        tip,
+        "--",
+        f"{PROMPTS_DIR}/*/history.yaml",
     )
     if done.returncode != 0:
         raise RepositoryError(
-            f"git log failed: {_last_lines(done.stderr.decode(errors='replace'))}",
+            f"git log failed: {last_lines(done.stderr)}",
             hint="run 'git log' in this repository to see what git says",
         )
     for record in done.stdout.split(b"\x01")[1:]:
@@ -172,19 +169,34 @@ def history_changes(gitdir: str, tip: str) -> Iterator[tuple[str, set[str]]]:
         yield commit.decode(), {os.fsdecode(p).split("/")[1] for p in paths if p}
 
 
-def _git(gitdir: str, *args: str, remote: str) -> subprocess.CompletedProcess[str]:
+def run_git(
+    *args: str, stdin: bytes | None = None, cwd: str | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """The ``git`` program with ``args``: the one place promptship starts it, so a machine
+    without git gets the same clear refusal from every command that needs it."""
     try:
         return subprocess.run(
-            ["git", "--git-dir", gitdir, *args],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            check=False,
+            ["git", *args], input=stdin, cwd=cwd, capture_output=True, check=False
         )
     except FileNotFoundError:
-        raise RemoteError(remote, args[0], "the git program is not installed") from None
+        raise RepositoryError(
+            f"the git program is not installed (promptship runs 'git {args[0]}' here)",
+            hint="install git; reading and writing a bare repository needs no git program",
+        ) from None
 
 
-def _last_lines(stderr: str, count: int = 4) -> str:
-    lines: Sequence[str] = [line.strip() for line in stderr.splitlines() if line.strip()]
+def last_lines(stderr: bytes | str, count: int = 4) -> str:
+    """The end of what git printed, on one line."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+    lines: Sequence[str] = [line.strip() for line in text.splitlines() if line.strip()]
     return " / ".join(lines[-count:])
+
+
+def _git(gitdir: str, *args: str, remote: str) -> subprocess.CompletedProcess[str]:
+    done = run_git("--git-dir", gitdir, *args)
+    return subprocess.CompletedProcess(
+        done.args,
+        done.returncode,
+        done.stdout.decode(errors="replace"),
+        done.stderr.decode(errors="replace"),
+    )

@@ -10,15 +10,17 @@ and runs no hooks: promptship's commits run none either.
 from __future__ import annotations
 
 import os
-import subprocess
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import RepositoryError
+from .gitcli import last_lines, run_git
 
 __all__ = [
     "Clone",
     "IndexEntry",
+    "ignored_untracked",
     "index_entries",
     "index_status",
     "set_entries",
@@ -27,6 +29,7 @@ __all__ = [
 ]
 
 _NO_OBJECT = "0" * 40
+_LOCK_TRIES = 8
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -81,6 +84,23 @@ def _ls_files(clone: Clone, paths: Iterable[str], *flags: str) -> tuple[list[Ind
     return entries, modified
 
 
+def ignored_untracked(clone: Clone, folder: str) -> list[str]:
+    """Files and folders under ``folder`` that git ignores and does not track (a whole ignored
+    folder is one entry): what ``git add`` would leave out."""
+    out = _git(
+        clone,
+        "ls-files",
+        "--others",
+        "--ignored",
+        "--exclude-standard",
+        "--directory",
+        "-z",
+        "--",
+        folder,
+    )
+    return [os.fsdecode(p).rstrip("/") for p in out.split(b"\0") if p]
+
+
 def tracked(clone: Clone, paths: Iterable[str]) -> set[str]:
     """Which of ``paths``, or of the files under them, the index holds."""
     return {entry.path for entry in index_entries(clone, paths)}
@@ -106,8 +126,7 @@ def set_entries(clone: Clone, entries: Mapping[str, tuple[int, str] | None]) -> 
 
 
 def _git(clone: Clone, *args: str, stdin: bytes | None = None) -> bytes:
-    command = [
-        "git",
+    command = (
         "-c",
         f"core.hooksPath={os.devnull}",
         "--git-dir",
@@ -116,21 +135,17 @@ def _git(clone: Clone, *args: str, stdin: bytes | None = None) -> bytes:
         clone.workdir,
         "--literal-pathspecs",
         *args,
-    ]
-    try:
-        done = subprocess.run(
-            command, cwd=clone.workdir, input=stdin, capture_output=True, check=False
-        )
-    except FileNotFoundError:
-        raise RepositoryError(
-            "the git program is not installed; promptship runs it to keep a clone's index in "
-            "line with the commits it makes",
-            hint="install git, or work on a bare repository",
-        ) from None
+    )
+    for attempt in range(_LOCK_TRIES):
+        done = run_git(*command, stdin=stdin, cwd=clone.workdir)
+        # An editor's background 'git status' holds index.lock for a moment: wait it out.
+        if done.returncode == 0 or b"index.lock" not in done.stderr or attempt == _LOCK_TRIES - 1:
+            break
+        time.sleep(0.05 * (attempt + 1))
     if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()
         raise RepositoryError(
-            f"git {args[0]} failed in {clone.workdir}: {' / '.join(reason[-3:]) or done.returncode}",
+            f"git {args[0]} failed in {clone.workdir}: "
+            f"{last_lines(done.stderr, 3) or done.returncode}",
             hint="run 'git status' to see what git says about this clone",
         )
     return done.stdout

@@ -7,30 +7,20 @@ whose id did not change, so the cost follows the change and not the size of the 
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable
-from pathlib import Path
-
 import pygit2
-from pygit2.enums import FileMode, SortMode
+from pygit2.enums import SortMode
 
 from .check import check_root
 from .errors import CannotCheck, sort_problems
-from .gitstore import GitSnapshot, GitStore
+from .gitstore import KINDS, BlobCache, GitSnapshot, GitStore, common_dir
 from .goldens import promotion_problems
 from .names import PROMPTS_DIR
 from .outcome import CheckOutcome
 from .review import CommitStep, TreeChange, review_change
-from .snapshot import Entry, EntryKind
+from .snapshot import Entry
 
 __all__ = ["changed_prompts", "check_change", "commit_steps", "resolve_commit"]
 
-_KINDS: dict[int, EntryKind] = {
-    FileMode.BLOB: "file",
-    FileMode.BLOB_EXECUTABLE: "file",
-    FileMode.TREE: "dir",
-    FileMode.LINK: "symlink",
-}
 _FETCH_HINT = (
     "fetch the full history: 'git fetch --unshallow origin' (in GitHub Actions, "
     "actions/checkout with 'fetch-depth: 0')"
@@ -44,9 +34,12 @@ def check_change(store: GitStore, base: str, head: str | None = None) -> CheckOu
     repo = store.repo
     head_commit = resolve_commit(repo, head or "HEAD", "head")
     base_commit = resolve_commit(repo, base, "base")
-    fork = repo.merge_base(base_commit.id, head_commit.id)
+    try:
+        fork = repo.merge_base(base_commit.id, head_commit.id)
+    except pygit2.GitError:  # a commit the walk needs is missing: history cut short
+        fork = None
     if fork is None:
-        if repo.is_shallow:
+        if _shallow_commits(repo) or repo.is_shallow:
             raise CannotCheck(
                 f"this shallow clone does not hold the history between {base} and {head or 'HEAD'}",
                 hint=_FETCH_HINT,
@@ -59,8 +52,8 @@ def check_change(store: GitStore, base: str, head: str | None = None) -> CheckOu
     listings = _Listings()
     steps = commit_steps(repo, head_commit, fork_commit, listings)
     change = changed_prompts(fork_commit.tree, head_commit.tree, listings)
-    head_snapshot = _CachedSnapshot(repo, head_commit, listings.blobs)
-    base_snapshot = _CachedSnapshot(repo, fork_commit, listings.blobs)
+    head_snapshot = GitSnapshot(repo, head_commit, listings.blobs)
+    base_snapshot = GitSnapshot(repo, fork_commit, listings.blobs)
     review = review_change(base_snapshot, head_snapshot, change, steps)
     root = check_root(head_snapshot)
     tests = promotion_problems(head_snapshot, review.promotions)
@@ -94,11 +87,10 @@ def commit_steps(
     repo: pygit2.Repository,
     head: pygit2.Commit,
     base: pygit2.Commit,
-    listings: _Listings | None = None,
+    listings: _Listings,
 ) -> list[CommitStep]:
     """The commits reachable from ``head`` but not from ``base``, oldest first, each with the
     prompt folders it changes."""
-    listings = listings or _Listings()
     shallow = _shallow_commits(repo)
     walker = repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.REVERSE)
     walker.hide(base.id)
@@ -119,26 +111,23 @@ def commit_steps(
             CommitStep(
                 commit=str(commit.id),
                 message=commit.message,
-                parents=tuple(_CachedSnapshot(repo, p, listings.blobs) for p in parents)
+                parents=tuple(GitSnapshot(repo, p, listings.blobs) for p in parents)
                 or (GitSnapshot(repo, None),),
-                tree=_CachedSnapshot(repo, commit, listings.blobs),
+                tree=GitSnapshot(repo, commit, listings.blobs),
                 prompts=tuple(sorted(changed or ())),
             )
         )
     return steps
 
 
-def changed_prompts(
-    base: pygit2.Tree | None, head: pygit2.Tree, listings: _Listings | None = None
-) -> TreeChange:
+def changed_prompts(base: pygit2.Tree | None, head: pygit2.Tree, listings: _Listings) -> TreeChange:
     """The entries of the head's ``prompts/`` that differ from the base's, and those gone."""
-    listings = listings or _Listings()
     entries = listings.of(head)[1]
     changed = []
     removed = []
     for name in sorted(listings.changed(base, head)):
         if name in entries:
-            changed.append(Entry(name, _KINDS.get(entries[name][1], "other")))
+            changed.append(Entry(name, KINDS.get(entries[name][1], "other")))
         else:
             removed.append(name)
     return TreeChange(changed=tuple(changed), removed=tuple(removed))
@@ -152,7 +141,7 @@ class _Listings:
 
     def __init__(self) -> None:
         self._seen: dict[pygit2.Oid, dict[str, tuple[pygit2.Oid, int]]] = {}
-        self.blobs = _Blobs()
+        self.blobs = BlobCache()
 
     def of(
         self, tree: pygit2.Tree | None
@@ -177,43 +166,6 @@ class _Listings:
         return {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
 
 
-class _Blobs:
-    """File contents by object id, shared by the snapshots of one check: a commit's parent is
-    the previous commit, and a long history file is inflated once rather than at each step."""
-
-    _BUDGET = 256 << 20
-
-    def __init__(self) -> None:
-        self._data: OrderedDict[str, bytes | None] = OrderedDict()
-        self._size = 0
-
-    def get(self, oid: str, load: Callable[[], bytes | None]) -> bytes | None:
-        if oid in self._data:
-            self._data.move_to_end(oid)
-            return self._data[oid]
-        data = load()
-        self._data[oid] = data
-        self._size += len(data or b"")
-        while self._size > self._BUDGET and len(self._data) > 1:
-            _, dropped = self._data.popitem(last=False)
-            self._size -= len(dropped or b"")
-        return data
-
-
-class _CachedSnapshot(GitSnapshot):
-    def __init__(
-        self, repo: pygit2.Repository, commit: pygit2.Commit | None, blobs: _Blobs
-    ) -> None:
-        super().__init__(repo, commit)
-        self._blobs = blobs
-
-    def read(self, path: str) -> bytes | None:
-        found = self._lookup(path)  # tree entries load their object only when read
-        if not isinstance(found, pygit2.Blob) or found.filemode == FileMode.LINK:
-            return None  # a link may share its blob with a file: only files are remembered
-        return self._blobs.get(str(found.id), lambda: bytes(found.data))
-
-
 def _prompts_tree(tree: pygit2.Tree | None) -> pygit2.Tree | None:
     if tree is None or PROMPTS_DIR not in tree:
         return None
@@ -222,9 +174,8 @@ def _prompts_tree(tree: pygit2.Tree | None) -> pygit2.Tree | None:
 
 
 def _shallow_commits(repo: pygit2.Repository) -> set[str]:
-    if not repo.is_shallow:
-        return set()
+    # A linked work tree of a shallow clone has its ``shallow`` file in the common folder.
     try:
-        return set(Path(repo.path, "shallow").read_text().split())
+        return set((common_dir(repo) / "shallow").read_text().split())
     except OSError:
         return set()

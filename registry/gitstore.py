@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,14 +39,17 @@ from .worktree import begin_sync, end_sync, locked, refuse_dirty, resume_sync, s
 from .yamlsafe import MAX_FILE_BYTES
 
 __all__ = [
+    "KINDS",
+    "BlobCache",
     "CommitResult",
     "Decision",
     "GitSnapshot",
     "GitStore",
-    "LargeBlobs",
     "Operation",
     "build_tree",
     "commit_ranks",
+    "common_dir",
+    "config_value",
     "durable",
     "jitter",
     "lock_file",
@@ -60,7 +63,7 @@ Operation = Callable[[Snapshot, str], ChangeSet]
 MAX_ATTEMPTS = 32
 _TREE_CACHE_LIMIT = 64 << 20
 
-_KINDS: dict[int, EntryKind] = {
+KINDS: dict[int, EntryKind] = {
     FileMode.BLOB: "file",
     FileMode.BLOB_EXECUTABLE: "file",
     FileMode.TREE: "dir",
@@ -72,16 +75,19 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class LargeBlobs:
-    """The contents of blobs over the version-file limit (long histories), by id, up to a total.
+class BlobCache:
+    """Blob contents by id, the least recently used dropped past ``budget`` bytes; only blobs of
+    at least ``smallest`` bytes are kept.
 
     libgit2 keeps no blob in its object cache, so a command that reads a 10 MB history to plan a
-    promotion, decide on it, rebuild it on the tip and sync it to disk would inflate it each time.
-    A blob's id names its bytes for good, so what is kept here never goes stale."""
+    promotion, decide on it, rebuild it on the tip and sync it to disk would inflate it each time,
+    and a check walking commits would inflate each file once per commit. A blob's id names its
+    bytes for good, so what is kept here never goes stale."""
 
-    def __init__(self, limit: int = 256 << 20) -> None:
-        self._limit = limit
-        self._kept: dict[pygit2.Oid, bytes] = {}
+    def __init__(self, budget: int = 256 << 20, smallest: int = 0) -> None:
+        self._budget = budget
+        self._smallest = smallest
+        self._kept: OrderedDict[pygit2.Oid, bytes] = OrderedDict()
         self._total = 0
 
     def read(self, blob: pygit2.Blob) -> bytes:
@@ -89,12 +95,18 @@ class LargeBlobs:
         if data is None:
             data = bytes(blob.data)
             self.keep(blob.id, data)
+        else:
+            self._kept.move_to_end(blob.id)
         return data
 
     def keep(self, oid: pygit2.Oid, data: bytes) -> None:
-        if len(data) > MAX_FILE_BYTES and self._total + len(data) <= self._limit:
-            self._total += len(data) - len(self._kept.get(oid, b""))
-            self._kept[oid] = data
+        if len(data) < self._smallest or len(data) > self._budget or oid in self._kept:
+            return
+        self._kept[oid] = data
+        self._total += len(data)
+        while self._total > self._budget:
+            _, dropped = self._kept.popitem(last=False)
+            self._total -= len(dropped)
 
 
 class GitSnapshot:
@@ -104,12 +116,12 @@ class GitSnapshot:
         self,
         repo: pygit2.Repository,
         commit: pygit2.Commit | None,
-        large: LargeBlobs | None = None,
+        blobs: BlobCache | None = None,
     ) -> None:
         self.repo = repo
         self.commit = commit
         self.tree: pygit2.Tree | None = commit.tree if commit is not None else None
-        self.large = large if large is not None else LargeBlobs(limit=0)
+        self.blobs = blobs if blobs is not None else BlobCache(budget=0)
 
     @property
     def commit_id(self) -> str | None:
@@ -126,14 +138,14 @@ class GitSnapshot:
     def read(self, path: str) -> bytes | None:
         obj = self._lookup(path)
         if isinstance(obj, pygit2.Blob) and obj.filemode != FileMode.LINK:
-            return self.large.read(obj)
+            return self.blobs.read(obj)
         return None
 
     def list_dir(self, path: str) -> tuple[Entry, ...] | None:
         obj = self._lookup(path)
         if not isinstance(obj, pygit2.Tree):
             return None
-        return tuple(Entry(e.name or "", _KINDS.get(e.filemode, "other")) for e in obj)
+        return tuple(Entry(e.name or "", KINDS.get(e.filemode, "other")) for e in obj)
 
     def object_id(self, path: str) -> str | None:
         """The id of the blob or tree at ``path``: equal ids mean equal contents."""
@@ -159,7 +171,8 @@ class GitStore:
     def __init__(self, repo: pygit2.Repository, ref: str | None = None) -> None:
         self.repo = repo
         self.ref = _check_branch_ref(ref) if ref is not None else None
-        self.large = LargeBlobs()
+        # Long histories only: small files are cheap to inflate again.
+        self.blobs = BlobCache(smallest=MAX_FILE_BYTES + 1)
 
     @property
     def branch(self) -> str:
@@ -204,13 +217,7 @@ class GitStore:
         return None if self.repo.is_bare else Path(self.repo.workdir)
 
     def identity(self, by: str | None = None) -> Identity:
-        def config(key: str) -> str | None:
-            try:
-                return str(self.repo.config[key])
-            except (KeyError, pygit2.GitError):
-                return None
-
-        return resolve_identity(by, os.environ, config)
+        return resolve_identity(by, os.environ, lambda key: config_value(self.repo, key))
 
     def tip(self) -> tuple[pygit2.Reference | None, pygit2.Commit | None]:
         """The branch's reference and commit (both ``None`` while the branch is unborn)."""
@@ -226,12 +233,12 @@ class GitStore:
     def snapshot(self) -> GitSnapshot:
         """The files of ``ref``'s tip, else of HEAD (a detached HEAD too; none while unborn)."""
         if self.ref is not None:
-            return GitSnapshot(self.repo, self.tip()[1], self.large)
+            return GitSnapshot(self.repo, self.tip()[1], self.blobs)
         try:
             head = self.repo.head.peel(pygit2.Commit)
         except (pygit2.GitError, KeyError):
             return GitSnapshot(self.repo, None)
-        return GitSnapshot(self.repo, head, self.large)
+        return GitSnapshot(self.repo, head, self.blobs)
 
     def snapshot_at(self, rev: str) -> GitSnapshot:
         """The files of any revision: a commit id, branch, tag, ``origin/main``, ``HEAD~2``..."""
@@ -243,7 +250,7 @@ class GitStore:
                 hint="name a branch, tag or commit; in a shallow clone, fetch it first "
                 "(git fetch --unshallow, or git fetch origin <ref>)",
             ) from None
-        return GitSnapshot(self.repo, commit, self.large)
+        return GitSnapshot(self.repo, commit, self.blobs)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -252,6 +259,14 @@ class GitStore:
         and no merge or rebase in progress."""
         durable()
         if not self.checked_out:
+            elsewhere = checked_out_elsewhere(self.repo, self.branch)
+            if elsewhere is not None:
+                raise RepositoryError(
+                    f"{self.branch} is checked out in {elsewhere}; its files would fall behind "
+                    "the commit",
+                    hint="run the command in that work tree, or propose the change on a new "
+                    "branch (promote --branch)",
+                )
             yield
             return
         with locked(self.repo):
@@ -283,9 +298,10 @@ class GitStore:
             decision = Decision(operation, base, clock)
             for attempt in range(1, max_attempts + 1):
                 ref, commit = self.tip()
-                changes, new = self.build(decision, commit, identity)
+                changes, now = decision.rebuild(GitSnapshot(self.repo, commit, self.blobs))
                 if self.checked_out:
                     refuse_dirty(self.repo, commit.tree if commit else None, changes.writes)
+                new = self._commit(commit, changes, identity, now)
                 if self.advance(ref, commit, new, changes.writes, changes.subject):
                     return CommitResult(
                         commit=str(new),
@@ -300,7 +316,7 @@ class GitStore:
         self, decision: Decision, parent: pygit2.Commit | None, identity: Identity
     ) -> tuple[ChangeSet, pygit2.Oid]:
         """The decided operation rebuilt on ``parent``, as a commit no branch points to yet."""
-        changes, now = decision.rebuild(GitSnapshot(self.repo, parent, self.large))
+        changes, now = decision.rebuild(GitSnapshot(self.repo, parent, self.blobs))
         return changes, self._commit(parent, changes, identity, now)
 
     def advance(
@@ -327,7 +343,7 @@ class GitStore:
             _, tip = self.tip()
             assert tip is not None
             try:
-                sync_paths(self.repo, tip.tree, paths, read=self.large.read)
+                sync_paths(self.repo, tip.tree, paths, read=self.blobs.read)
             except (RepositoryError, OSError) as exc:
                 # The journal stays, so the next changing command finishes the sync.
                 reason = exc.message if isinstance(exc, RepositoryError) else str(exc)
@@ -338,7 +354,7 @@ class GitStore:
     def gave_up(self, branch: str, attempts: int) -> RepositoryError:
         """The error after ``attempts`` lost races on ``branch``: a lock file still in place is
         named, since a killed git process leaves one that only a person may remove."""
-        held = lock_file(_common_dir(self.repo) / f"{branch}.lock", branch)
+        held = lock_file(common_dir(self.repo) / f"{branch}.lock", branch)
         return held or RepositoryError(
             f"{branch} kept moving: gave up after {attempts} attempts",
             hint="many writers are busy on this branch; run the command again",
@@ -348,7 +364,7 @@ class GitStore:
         self, parent: pygit2.Commit | None, changes: ChangeSet, identity: Identity, now: str
     ) -> pygit2.Oid:
         tree = build_tree(
-            self.repo, parent.tree if parent is not None else None, changes.writes, self.large
+            self.repo, parent.tree if parent is not None else None, changes.writes, self.blobs
         )
         stamp = int(
             datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
@@ -358,8 +374,9 @@ class GitStore:
         return self.repo.create_commit(None, signature, signature, changes.message(), tree, parents)
 
     def _move(self, ref: pygit2.Reference | None, new: pygit2.Oid, subject: str) -> bool:
-        """Compare-and-swap the branch from the tip that was read to ``new``. A lock held by
-        another writer (``OSError``) and a moved tip (``GitError``) both mean: try again."""
+        """Compare-and-swap the branch from the tip that was read to ``new``. A moved tip
+        (``GitError``) and a lock held by another writer both mean: try again; any other failure
+        to write the ref is refused as it is."""
         try:
             if ref is None:
                 self.repo.create_reference_direct(
@@ -367,8 +384,17 @@ class GitStore:
                 )
             else:
                 ref.set_target(new, f"promptship: {subject}")
-        except (pygit2.AlreadyExistsError, pygit2.GitError, OSError):
+        except (pygit2.AlreadyExistsError, pygit2.GitError):
             return False
+        except OSError as exc:
+            lock = common_dir(self.repo) / f"{self.branch}.lock"
+            if "lock" in str(exc).lower() or lock.exists():
+                return False
+            raise RepositoryError(
+                f"cannot move {self.branch}: {exc}",
+                hint="check the branch name and the repository's permissions "
+                "('git update-ref' gives the same answer)",
+            ) from None
         return True
 
 
@@ -385,27 +411,60 @@ class Decision:
         self.operation = operation
         self.clock = clock
         self.base = base
-        self.touched: set[str] = set(operation(base, clock()).writes) if base is not None else set()
+        self.touched: set[str] = set()
+        self._base_known = base is None
 
     def rebuild(self, current: GitSnapshot) -> tuple[ChangeSet, str]:
         """The change set on ``current``, and the time it records."""
         now = self.clock()
-        if self.base is not None:
-            _refuse_superseded(self.base, current, self.touched)
+        if self.base is None:
+            self.base = current
+        elif not self._base_known and current.commit_id != self.base.commit_id:
+            # What was decided on the base writes: only needed when the tip moved since.
+            self.touched |= set(self.operation(self.base, now).writes)
+        self._base_known = True
+        _refuse_superseded(self.base, current, self.touched)
         changes = self.operation(current, now)
         self.touched |= set(changes.writes)
-        if self.base is not None:
-            _refuse_overlap(self.base, current, self.touched, changes.writes)
-        else:
-            self.base = current
+        _refuse_overlap(self.base, current, self.touched, changes.writes)
         return changes, now
+
+
+def config_value(repo: pygit2.Repository, key: str) -> str | None:
+    """A git configuration value as git reads it (repository, then global, then system)."""
+    try:
+        return str(repo.config[key])
+    except (KeyError, pygit2.GitError):
+        return None
+
+
+def checked_out_elsewhere(repo: pygit2.Repository, branch: str) -> str | None:
+    """The work tree, other than ``repo``'s own, that has ``branch`` checked out (as git refuses
+    to move a branch another work tree stands on, so does promptship)."""
+    common = common_dir(repo)
+    gitdirs = [common / "worktrees" / name for name in repo.list_worktrees()]
+    main = pygit2.Repository(str(common)) if Path(repo.path).resolve() != common.resolve() else repo
+    if not main.is_bare:
+        gitdirs.append(common)
+    own = Path(repo.path).resolve()
+    for gitdir in gitdirs:
+        if gitdir.resolve() == own:
+            continue
+        try:
+            head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if head == f"ref: {branch}":
+            workdir = main.workdir if gitdir == common else repo.lookup_worktree(gitdir.name).path
+            return str(workdir).rstrip("/")
+    return None
 
 
 def lock_file(path: Path, what: str) -> LockFileExists | None:
     """The error to raise if the git lock file ``path`` (guarding ``what``) exists."""
     try:
         age = time.time() - path.stat().st_mtime
-    except FileNotFoundError:
+    except OSError:
         return None
     return LockFileExists(what, str(path), max(age, 0.0))
 
@@ -422,7 +481,7 @@ def jitter(attempt: int, base: float, cap: int = 6) -> float:
     return random.uniform(0, base * 2 ** min(attempt, cap))
 
 
-def _common_dir(repo: pygit2.Repository) -> Path:
+def common_dir(repo: pygit2.Repository) -> Path:
     """Where a repository's branches live (a linked work tree keeps only HEAD and its index)."""
     gitdir = Path(repo.path)
     pointer = gitdir / "commondir"
@@ -524,17 +583,17 @@ def build_tree(
     repo: pygit2.Repository,
     base: pygit2.Tree | None,
     writes: Mapping[str, bytes | None],
-    large: LargeBlobs | None = None,
+    blobs: BlobCache | None = None,
 ) -> pygit2.Oid:
     """A tree that is ``base`` with ``writes`` applied, rebuilding only the touched folders."""
-    return _build(repo, base, writes, large or LargeBlobs(limit=0)) or repo.TreeBuilder().write()
+    return _build(repo, base, writes, blobs or BlobCache(budget=0)) or repo.TreeBuilder().write()
 
 
 def _build(
     repo: pygit2.Repository,
     base: pygit2.Tree | None,
     writes: Mapping[str, bytes | None],
-    large: LargeBlobs,
+    blobs: BlobCache,
 ) -> pygit2.Oid | None:
     builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
     below: dict[str, dict[str, bytes | None]] = defaultdict(dict)
@@ -547,12 +606,12 @@ def _build(
                 builder.remove(head)
         else:
             blob = repo.create_blob(data)
-            large.keep(blob, data)
+            blobs.keep(blob, data)
             builder.insert(head, blob, FileMode.BLOB)
     for head, sub in below.items():
         existing = base[head] if base is not None and head in base else None
         subtree = existing if isinstance(existing, pygit2.Tree) else None
-        oid = _build(repo, subtree, sub, large)
+        oid = _build(repo, subtree, sub, blobs)
         if oid is None:
             if builder.get(head) is not None:
                 builder.remove(head)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import re2
@@ -83,7 +83,6 @@ class GoldenCase:
     versions: tuple[int, ...] | None = None
     expect: Expectation | None = None
     messages: tuple[MessageExpectation, ...] = ()
-    line: int | None = None
 
     def applies_to(self, number: int) -> bool:
         return self.versions is None or number in self.versions
@@ -150,35 +149,48 @@ def parse_cases(data: bytes, *, path: str) -> tuple[GoldenCase, ...]:
         raise InvalidRegistry([exc.problem]) from None
     if loaded is None:
         return ()
-    problems: list[Problem] = []
     if not isinstance(loaded, list):
-        problems.append(Problem(file=path, rule="schema", message="must hold a list of cases"))
-        raise InvalidRegistry(problems)
-    lines = _item_lines(data)
+        raise InvalidRegistry(
+            [Problem(file=path, rule="schema", message="must hold a list of cases")]
+        )
     cases = []
+    found_by_item: list[tuple[int, str, list[str]]] = []
     seen: set[str] = set()
     for index, item in enumerate(loaded):
-        line = lines[index] if index < len(lines) else None
         found: list[str] = []
         case = _parse_case(item, found)
         if case is not None and case.name in seen:
             found.append(f"another case is already named {case.name!r}")
-        label = f"case {case.name!r}" if case is not None else f"case {index + 1}"
-        problems.extend(
-            Problem(file=path, line=line, rule="tests", message=f"{label}: {m}") for m in found
-        )
-        if case is not None and not found:
+        if found:
+            label = f"case {case.name!r}" if case is not None else f"case {index + 1}"
+            found_by_item.append((index, label, found))
+        elif case is not None:
             seen.add(case.name)
-            cases.append(replace(case, line=line))
-    if problems:
-        raise InvalidRegistry(problems)
+            cases.append(case)
+    if found_by_item:
+        # Lines are found only to report problems: composing the file again is the slow part.
+        lines = _item_lines(data)
+        raise InvalidRegistry(
+            [
+                Problem(
+                    file=path,
+                    line=lines[index] if index < len(lines) else None,
+                    rule="tests",
+                    message=f"{label}: {m}",
+                )
+                for index, label, found in found_by_item
+                for m in found
+            ]
+        )
     return tuple(cases)
 
 
 def _item_lines(data: bytes) -> list[int]:
     """The line each top-level list item starts on (the file already loaded safely)."""
     try:
-        node = yaml.compose(data.decode("utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(
+            data.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except yaml.YAMLError:
         return []
     if not isinstance(node, yaml.SequenceNode):
@@ -364,13 +376,16 @@ def run_tests(snapshot: Snapshot, name: str, number: int) -> TestReport:
 def promotion_problems(snapshot: Snapshot, promotions: Iterable[Promotion]) -> list[Problem]:
     """For ``check --base``: each version a change promotes must pass its prompt's cases as the
     change leaves them, unless its history record says the promoter skipped them. Templates run
-    in the sandbox only; a broken tests file or version is the tree rules' to report."""
+    in the sandbox only; a broken tests file or version is the tree rules' to report. A version
+    promoted twice in one change is tested once."""
+    tested = sorted({(p.prompt, p.version) for p in promotions if not p.tests_skipped})
+    cases: dict[str, tuple[GoldenCase, ...]] = {}
     problems = []
-    for promotion in promotions:
-        if promotion.tests_skipped:
-            continue
+    for prompt, number in tested:
         try:
-            report = run_tests(snapshot, promotion.prompt, promotion.version)
+            if prompt not in cases:
+                cases[prompt] = load_cases(snapshot, prompt)
+            report = run_cases(load_version(snapshot, prompt, number), cases[prompt])
         except PromptshipError:
             continue
         if report.ok:
@@ -378,9 +393,9 @@ def promotion_problems(snapshot: Snapshot, promotions: Iterable[Promotion]) -> l
         failed = ", ".join(repr(r.name) for r in report.failed)
         problems.append(
             Problem(
-                file=tests_path(promotion.prompt),
+                file=tests_path(prompt),
                 rule="golden-tests",
-                message=f"{promotion.prompt} v{promotion.version} is promoted by this change but "
+                message=f"{prompt} v{number} is promoted by this change but "
                 f"fails golden test case(s) {failed}",
             )
         )

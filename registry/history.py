@@ -120,9 +120,6 @@ def parse_history_lines(
 ) -> list[HistoryRecord]:
     """The records of whole lines of a history file, the first being line ``first_line`` (lines
     appended to a base's file, say): indexes and reported lines count from there."""
-    fast = _parse_whole(data, prompt=prompt, first_index=first_line - 1)
-    if fast is not None:
-        return fast
     records: list[HistoryRecord] = []
     problems: list[Problem] = []
     lines = data.split(b"\n")
@@ -143,62 +140,6 @@ def parse_history_lines(
         records.append(record)
     if problems:
         raise InvalidRegistry(problems)
-    return records
-
-
-def _parse_whole(data: bytes, *, prompt: str, first_index: int) -> list[HistoryRecord] | None:
-    """Every record in one JSON parse, for a well-formed file (the common case); ``None`` when
-    anything is off, and the line-by-line parse then says what and where.
-
-    JSON strings hold no raw newline, so a newline followed by ``- {`` starts a record and
-    nothing else does: the lines joined with commas are one JSON array of the records."""
-    if not data:
-        return []
-    lines = data.count(b"\n")
-    if (
-        not data.startswith(b"- {")
-        or not data.endswith(b"\n")
-        or data.count(b"\n- {") != lines - 1
-        or b"\r" in data
-    ):
-        return None
-    try:
-        bodies = orjson.loads(b"[" + data[2:-1].replace(b"\n- {", b",{") + b"]")
-    except orjson.JSONDecodeError:
-        return None
-    if len(bodies) != lines:
-        return None
-    records = []
-    for index, body in enumerate(bodies, start=first_index):
-        if (
-            type(body) is not dict
-            or not body.keys() >= _KNOWN_KEYS
-            or type(body["version"]) is not int
-            or body["version"] < 1
-            or not (
-                body["previous_version"] is None
-                or (type(body["previous_version"]) is int and body["previous_version"] >= 1)
-            )
-            or type(body["promoted_by"]) is not str
-            or not _is_identity(body["promoted_by"])
-            or not is_timestamp(body["promoted_at"])
-            or type(body["notes"]) is not str
-        ):
-            return None
-        records.append(
-            HistoryRecord(
-                prompt=prompt,
-                version=body["version"],
-                previous_version=body["previous_version"],
-                promoted_by=body["promoted_by"],
-                promoted_at=body["promoted_at"],
-                notes=body["notes"],
-                extra={k: v for k, v in body.items() if k not in _KNOWN_KEYS}
-                if len(body) > 5
-                else {},
-                index=index,
-            )
-        )
     return records
 
 

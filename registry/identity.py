@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .errors import IdentityMissing, InputError
 from .model import parse_identity
 
-__all__ = ["Identity", "resolve_identity"]
+__all__ = ["Identity", "check_actor", "resolve_identity"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -42,3 +42,10 @@ def resolve_identity(
     if parse_identity(str(identity)) is None:
         raise IdentityMissing(f"{identity} is not of the form Name <email>")
     return identity
+
+
+def check_actor(actor: str) -> str:
+    """``actor`` if it reads "Name <email>", as every record and commit names its author."""
+    if parse_identity(actor) is None:
+        raise InputError(f"{actor!r} is not an identity", hint='write it as "Name <email>"')
+    return actor

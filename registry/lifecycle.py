@@ -19,13 +19,14 @@ from .catalog import (
     version_numbers,
 )
 from .errors import InputError, LifecycleError, PromptExists
+from .identity import check_actor
 from .model import (
     CHAT_ROLES,
     Message,
     PromptInfo,
     PromptType,
     Version,
-    parse_identity,
+    as_message,
     prompt_info_bytes,
     version_bytes,
     with_status,
@@ -37,6 +38,7 @@ from .yamlsafe import YamlError, load_yaml
 
 __all__ = [
     "Body",
+    "Text",
     "archive_version",
     "create_prompt",
     "delete_prompt",
@@ -61,6 +63,22 @@ class Body:
         return "text" if self.messages is None else "chat"
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Text:
+    """Content as a person gave it (``--content``, ``--file``): plain text for a text prompt,
+    YAML messages for a chat prompt. The operation reads it as the version's type asks, so the
+    caller need not look the version up first."""
+
+    text: str
+    source: str
+
+
+def _as_body(given: Body | Text | None, type: PromptType) -> Body | None:
+    if isinstance(given, Text):
+        return parse_body(given.text, type=type, source=given.source)
+    return given
+
+
 def parse_body(text: str, *, type: PromptType, source: str) -> Body:
     """A body from ``--content``/``--file`` text: the text itself for a text prompt; for a chat
     prompt, YAML holding a list of ``{role, content}`` (or a mapping with ``messages:``)."""
@@ -76,14 +94,10 @@ def parse_body(text: str, *, type: PromptType, source: str) -> Body:
         raise InputError(f"{source}: a chat prompt needs a list of messages", hint=_CHAT_HINT)
     messages = []
     for i, item in enumerate(loaded):
-        if (
-            not isinstance(item, dict)
-            or set(item) != {"role", "content"}
-            or item["role"] not in CHAT_ROLES
-            or not isinstance(item["content"], str)
-        ):
+        message = as_message(item)
+        if message is None:
             raise InputError(f"{source}: message {i + 1} is not {{role, content}}", hint=_CHAT_HINT)
-        messages.append(Message(role=item["role"], content=item["content"]))
+        messages.append(message)
     return Body(messages=tuple(messages))
 
 
@@ -154,11 +168,6 @@ def _check_templates(version: Version) -> None:
         check_template(text, where=f"{version.prompt} v{version.version} {where}")
 
 
-def _check_actor(actor: str) -> None:
-    if not parse_identity(actor):
-        raise InputError(f"{actor!r} is not an identity", hint='write it as "Name <email>"')
-
-
 def _trailers(name: str, version: int) -> tuple[tuple[str, str], ...]:
     return (("Prompt", name), ("Version", str(version)))
 
@@ -167,7 +176,7 @@ def create_prompt(
     snapshot: Snapshot,
     name: str,
     *,
-    body: Body | None = None,
+    body: Body | Text | None = None,
     type: PromptType = "text",
     description: str = "",
     tags: Sequence[str] = (),
@@ -177,13 +186,13 @@ def create_prompt(
 ) -> ChangeSet:
     """A new prompt whose version 1 is a draft (blank unless ``body`` is given)."""
     check_name(name)
-    _check_actor(actor)
+    check_actor(actor)
     if (
         snapshot.list_dir(prompt_dir(name)) is not None
         or snapshot.read(prompt_dir(name)) is not None
     ):
         raise PromptExists(name)
-    body = body or _blank(type)
+    body = _as_body(body, type) or _blank(type)
     if body.type != type:
         raise InputError(
             f"the content given is for a {body.type} prompt, not {type}",
@@ -218,7 +227,7 @@ def new_version(
     name: str,
     *,
     source: int | None = None,
-    body: Body | None = None,
+    body: Body | Text | None = None,
     metadata: Mapping[str, Any] | None = None,
     actor: str,
     now: str,
@@ -227,10 +236,11 @@ def new_version(
 
     Metadata comes from ``source`` (else the latest version), then ``metadata`` updates it."""
     load_info(snapshot, name)
-    _check_actor(actor)
+    check_actor(actor)
     numbers = version_numbers(snapshot, name)
     origin_number = source if source is not None else (numbers[-1] if numbers else None)
     origin = load_version(snapshot, name, origin_number) if origin_number is not None else None
+    body = _as_body(body, origin.type if origin else "text")
     if body is None:
         if source is not None and origin is not None:
             body = Body(content=origin.content, messages=origin.messages)
@@ -260,13 +270,13 @@ def edit_version(
     name: str,
     number: int,
     *,
-    body: Body | None = None,
+    body: Body | Text | None = None,
     metadata: Mapping[str, Any] | None = None,
     actor: str,
     now: str,
 ) -> ChangeSet:
     """Change a draft's content or metadata; only drafts that were never published."""
-    _check_actor(actor)
+    check_actor(actor)
     version = load_version(snapshot, name, number)
     if version.status == "published" or _published_ever(snapshot, name, number):
         raise LifecycleError(
@@ -283,6 +293,7 @@ def edit_version(
             hint=f"unarchive it first ('promptship unarchive {name} {number}'), "
             f"or copy it with 'promptship new-version {name} --from {number}'",
         )
+    body = _as_body(body, version.type)
     if body is not None and body.type != version.type:
         raise InputError(
             f"{name} v{number} is a {version.type} prompt; the content given is {body.type}",
@@ -311,7 +322,7 @@ def archive_version(
     snapshot: Snapshot, name: str, number: int, *, actor: str, now: str
 ) -> ChangeSet:
     """Draft → archived. The production version is archived only by promoting another one."""
-    _check_actor(actor)
+    check_actor(actor)
     version = load_version(snapshot, name, number)
     if version.status == "published":
         raise LifecycleError(
@@ -331,7 +342,7 @@ def unarchive_version(
     snapshot: Snapshot, name: str, number: int, *, actor: str, now: str
 ) -> ChangeSet:
     """Archived → draft, so it can be promoted again (a rollback is unarchive + promote)."""
-    _check_actor(actor)
+    check_actor(actor)
     version = load_version(snapshot, name, number)
     if version.status != "archived":
         raise LifecycleError(
@@ -358,7 +369,7 @@ def _status_change(snapshot: Snapshot, version: Version, verb: str, status: Any)
 
 def delete_prompt(snapshot: Snapshot, name: str, *, force: bool, actor: str, now: str) -> ChangeSet:
     """Remove a whole prompt. One in production only with ``force``: consumers reading it break."""
-    _check_actor(actor)
+    check_actor(actor)
     load_info(snapshot, name)
     pointer = load_pointer(snapshot, name)
     if pointer is not None and not force:
@@ -392,7 +403,7 @@ def update_info(
     now: str,
 ) -> ChangeSet:
     """Change a prompt's description or tags; no version is created."""
-    _check_actor(actor)
+    check_actor(actor)
     info = load_info(snapshot, name)
     tags = [t for t in info.tags if t not in remove_tags]
     tags += [t for t in _check_tags(add_tags) if t not in tags]

@@ -16,10 +16,11 @@ from typing import Any, Literal
 
 from .errors import InvalidRegistry, Problem
 from .names import is_valid_name
-from .yamlsafe import YamlError, dump_mapping, key_line, load_yaml, load_yaml_text
+from .yamlsafe import YamlError, dump_mapping, key_lines, load_yaml, load_yaml_text
 
 __all__ = [
     "CHAT_ROLES",
+    "DIGEST",
     "STATUSES",
     "TYPES",
     "Message",
@@ -27,6 +28,7 @@ __all__ = [
     "PromptInfo",
     "Status",
     "Version",
+    "as_message",
     "digest_of",
     "is_timestamp",
     "load_file",
@@ -48,10 +50,10 @@ TYPES: tuple[PromptType, ...] = ("text", "chat")
 CHAT_ROLES = ("system", "developer", "user", "assistant")
 
 _TIMESTAMP = re.compile(
-    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ\Z"
+    r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z\Z"
 )
 _IDENTITY = re.compile(r"([^<>\n]*?)\s*<([^<>\s]+)>\Z")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
 
 def is_timestamp(value: object) -> bool:
@@ -144,9 +146,14 @@ class _Checker:
         self.path = path
         self.text = text
         self.problems: list[Problem] = []
+        self._lines: dict[str, int] | None = None
 
     def add(self, message: str, *, rule: str = "schema", key: str | None = None) -> None:
-        line = key_line(self.text, key) if key else None
+        line = None
+        if key:
+            if self._lines is None:
+                self._lines = key_lines(self.text)
+            line = self._lines.get(key)
         self.problems.append(Problem(file=self.path, line=line, rule=rule, message=message))
 
     def mapping(self, data: Any, *, required: Sequence[str], optional: Sequence[str]) -> bool:
@@ -196,16 +203,16 @@ def load_file(data: bytes, path: str) -> tuple[Any, str]:
         raise InvalidRegistry([exc.problem]) from None
 
 
-def _json_compatible(value: Any, depth: int = 0) -> bool:
+def _json_compatible(value: Any) -> bool:
     """Metadata must survive JSON (for the digest, ``--json`` and consumers in other languages)."""
     if value is None or isinstance(value, (str, bool, int)):
         return True
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, list):
-        return all(_json_compatible(v, depth + 1) for v in value)
+        return all(_json_compatible(v) for v in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_compatible(v, depth + 1) for k, v in value.items())
+        return all(isinstance(k, str) and _json_compatible(v) for k, v in value.items())
     return False
 
 
@@ -278,20 +285,29 @@ def _check_body(
         return None
     messages = []
     for i, item in enumerate(raw):
-        if (
-            not isinstance(item, dict)
-            or set(item) != {"role", "content"}
-            or item["role"] not in CHAT_ROLES
-            or not isinstance(item["content"], str)
-        ):
+        message = as_message(item)
+        if message is None:
             check.add(
                 f"messages[{i}] must be {{role, content}} with role one of "
                 f"{', '.join(CHAT_ROLES)} and content text",
                 key="messages",
             )
             continue
-        messages.append(Message(role=item["role"], content=item["content"]))
+        messages.append(message)
     return tuple(messages)
+
+
+def as_message(item: Any) -> Message | None:
+    """``item`` as a chat message, or ``None`` if it is not exactly ``{role, content}`` with a
+    known role and text content."""
+    if (
+        isinstance(item, dict)
+        and set(item) == {"role", "content"}
+        and item["role"] in CHAT_ROLES
+        and isinstance(item["content"], str)
+    ):
+        return Message(role=item["role"], content=item["content"])
+    return None
 
 
 def version_bytes(version: Version) -> bytes:
@@ -337,7 +353,7 @@ def parse_pointer(data: bytes, *, path: str, prompt: str) -> Pointer:
         )
     check.integer(loaded, "version")
     if "digest" in loaded and not (
-        isinstance(loaded["digest"], str) and _DIGEST.match(loaded["digest"])
+        isinstance(loaded["digest"], str) and DIGEST.match(loaded["digest"])
     ):
         check.add("'digest' must be sha256: and 64 lowercase hex digits", key="digest")
     check.timestamp(loaded, "promoted_at")

@@ -12,6 +12,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "PROMPTS_DIR",
     "RETIRE_TRAILER",
+    "VERSION_FILE",
     "Selector",
     "check_name",
     "history_path",
@@ -31,6 +32,8 @@ RETIRE_TRAILER = "Retire-Prompt"
 """The commit trailer that takes a prompt with a production version out of the registry."""
 MAX_NAME_LENGTH = 100
 _NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*\Z")
+VERSION_FILE = re.compile(r"([1-9][0-9]*)\.yaml\Z")
+"""A version file's name: its number, no leading zero, then ``.yaml``."""
 _VERSION = re.compile(r"[vV]?([0-9]+)\Z")
 
 Label = Literal["production", "latest"]

@@ -9,7 +9,8 @@ from typing import Any
 from .catalog import load_info, load_pointer, load_version, version_numbers
 from .errors import InvalidRegistry, LifecycleError, Problem
 from .history import HistoryRecord, append_record, last_record
-from .model import Pointer, parse_identity, pointer_bytes, with_status
+from .identity import check_actor
+from .model import Pointer, pointer_bytes, with_status
 from .names import history_path, pointer_path, version_path
 from .snapshot import ChangeSet, Snapshot
 
@@ -27,10 +28,7 @@ def plan_promotion(
     extra: Mapping[str, Any] | None = None,
 ) -> ChangeSet:
     """The promotion commit of ``name`` v``number``; ``extra`` adds keys to the history record."""
-    if not parse_identity(actor):
-        raise LifecycleError(
-            name, number, f"{actor!r} is not an identity", hint='use "Name <email>"'
-        )
+    check_actor(actor)
     load_info(snapshot, name)
     target = load_version(snapshot, name, number)
     pointer = load_pointer(snapshot, name)
@@ -119,6 +117,6 @@ def _check_single_production(snapshot: Snapshot, name: str, pointer: Pointer | N
 
 def _inconsistent(path: str, message: str) -> InvalidRegistry:
     return InvalidRegistry(
-        [Problem(file=path, rule="production", message=message)],
+        [Problem(file=path, rule="pointer", message=message)],
         hint="the files were changed by hand; 'promptship check' lists what is wrong",
     )

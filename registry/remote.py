@@ -30,6 +30,7 @@ from .gitstore import (
     GitSnapshot,
     GitStore,
     Operation,
+    config_value,
     jitter,
     utc_now,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "changed_paths",
     "fetch_tip",
     "push_target",
+    "require_remote",
     "write_and_push",
 ]
 
@@ -67,8 +69,8 @@ def push_target(store: GitStore, remote: str | None = None) -> PushTarget:
     them), or the branch of the same name on ``remote``."""
     repo = store.repo
     short = store.branch.removeprefix("refs/heads/")
-    upstream = _config(repo, f"branch.{short}.remote")
-    merge = _config(repo, f"branch.{short}.merge")
+    upstream = config_value(repo, f"branch.{short}.remote")
+    merge = config_value(repo, f"branch.{short}.merge")
     if remote is None:
         if upstream is None or upstream == ".":
             raise RepositoryError(
@@ -77,14 +79,7 @@ def push_target(store: GitStore, remote: str | None = None) -> PushTarget:
                 f"git branch --set-upstream-to origin/{short} {short}",
             )
         remote = upstream
-    names = [str(name) for name in repo.remotes.names()]
-    if remote not in names:
-        raise RepositoryError(
-            f"no remote named {remote!r} in this repository",
-            hint=("its remotes: " + ", ".join(names))
-            if names
-            else "add one with 'git remote add origin URL'",
-        )
+    require_remote(repo, remote)
     ref = (
         merge if upstream == remote and merge and merge.startswith("refs/heads/") else store.branch
     )
@@ -110,7 +105,9 @@ def write_and_push(
     with store.writing():
         ref, local = store.tip()
         decision = Decision(
-            operation, base if base is not None else GitSnapshot(store.repo, local), clock
+            operation,
+            base if base is not None else GitSnapshot(store.repo, local, store.blobs),
+            clock,
         )
         parent = local
         for attempt in range(1, max_attempts + 1):
@@ -216,8 +213,13 @@ def _tracking_ref(remote: pygit2.Remote, ref: str) -> str | None:
     return None
 
 
-def _config(repo: pygit2.Repository, key: str) -> str | None:
-    try:
-        return str(repo.config[key])
-    except (KeyError, pygit2.GitError):
-        return None
+def require_remote(repo: pygit2.Repository, name: str) -> None:
+    """Refuse a remote the repository does not have, naming those it has."""
+    names = [str(n) for n in repo.remotes.names()]
+    if name not in names:
+        raise RepositoryError(
+            f"no remote named {name!r} in this repository",
+            hint=("its remotes: " + ", ".join(names))
+            if names
+            else "add one with 'git remote add origin URL'",
+        )

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .catalog import version_numbers
 from .check import check_entry, prompt_rules, read_prompt
 from .errors import InvalidRegistry, Problem
 from .history import HistoryRecord, parse_history, parse_history_lines
@@ -33,7 +34,6 @@ from .names import (
     pointer_path,
     prompt_dir,
     version_path,
-    versions_dir,
 )
 from .outcome import Promotion
 from .snapshot import Entry, Tree
@@ -48,7 +48,6 @@ __all__ = [
     "trailers",
 ]
 
-_VERSION_FILE = re.compile(r"([1-9][0-9]*)\.yaml\Z")
 _TRAILER = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*):[ \t]*(.*)\Z")
 
 
@@ -351,12 +350,6 @@ def _records(count: int) -> str:
     return "1 history record was" if count == 1 else f"{count} history records were"
 
 
-def _version_files(snapshot: Tree, name: str) -> set[int]:
-    entries = snapshot.list_dir(versions_dir(name)) or ()
-    found = (_VERSION_FILE.match(e.name) for e in entries if e.kind == "file")
-    return {int(m.group(1)) for m in found if m}
-
-
 def _version_rules(
     base: Tree,
     head: Tree,
@@ -368,7 +361,7 @@ def _version_rules(
 ) -> list[Problem]:
     """Rules 6 and 7 on the version files that differ between base and head."""
     problems: list[Problem] = []
-    old_numbers = _version_files(base, name)
+    old_numbers = set(version_numbers(base, name))
     promoted = {record.version for record in added}
     top = max(old_numbers, default=0)
     for number in sorted(old_numbers | set(head_versions)):
@@ -563,7 +556,9 @@ def _frozen_edits(step: CommitStep, parent: Tree, name: str) -> list[Problem]:
     """Versions whose content the commit changes while they are published or archived (a
     change through draft, by unarchiving first, is allowed for versions never published)."""
     problems = []
-    for number in sorted(_version_files(parent, name) & _version_files(step.tree, name)):
+    for number in sorted(
+        set(version_numbers(parent, name)) & set(version_numbers(step.tree, name))
+    ):
         path = version_path(name, number)
         if parent.object_id(path) == step.tree.object_id(path):
             continue

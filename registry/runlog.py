@@ -238,7 +238,7 @@ def parse_log(data: bytes) -> tuple[list[RunRecord], int]:
             continue
         try:
             records.append(RunRecord.from_json(json.loads(line)))
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
             unreadable += 1
     return records, unreadable
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from .catalog import resolve
 from .errors import InputError, MissingExtra, ProviderError, RepositoryError
+from .gitstore import utc_now
 from .panel import (
     Call,
     Outcome,
@@ -107,7 +108,7 @@ def execute(
     resolved = {k: v for k, v in rendered.to_json().items() if k not in ("prompt", "version")}
     return make_record(
         run_id=secrets.token_hex(4),
-        at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        at=utc_now(),
         prompt=version.prompt,
         version=version.version,
         digest=version.digest,

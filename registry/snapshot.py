@@ -118,7 +118,7 @@ class DictSnapshot:
 
 
 def apply_changes(snapshot: DictSnapshot, changes: ChangeSet) -> DictSnapshot:
-    """The snapshot after ``changes``: for tests, the demo and chained operations in memory."""
+    """The snapshot after ``changes``: for tests and chained operations in memory."""
     files = dict(snapshot.files)
     for path, data in changes.writes.items():
         if data is None:

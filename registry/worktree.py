@@ -13,29 +13,30 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pygit2
 
-from .errors import DirtyWorkTree, Problem, RepositoryError
+from .errors import DirtyWorkTree, RepositoryError
+from .folder import TEMP_PREFIX, default_mode, write_atomic
 from .gitindex import (
     Clone,
     IndexEntry,
+    ignored_untracked,
     index_entries,
     index_status,
     set_entries,
     stage_from_disk,
-    tracked,
 )
+from .names import PROMPTS_DIR
 
 __all__ = [
     "begin_sync",
     "dirty_paths",
-    "drop_ignored",
     "end_sync",
+    "ignored_paths",
     "locked",
     "refuse_dirty",
     "resume_sync",
@@ -44,7 +45,6 @@ __all__ = [
 
 _LOCK_NAME = "promptship.lock"
 _JOURNAL_NAME = "promptship-sync.json"
-_TEMP_PREFIX = ".promptship-"
 _LOCK_WAIT_SECONDS = 60.0
 
 
@@ -71,6 +71,12 @@ def locked(repo: pygit2.Repository) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ignored_paths(repo: pygit2.Repository) -> list[str]:
+    """What git ignores and does not track under ``prompts/``: the work tree's check skips it,
+    as a commit would."""
+    return ignored_untracked(_clone(repo), PROMPTS_DIR)
 
 
 def _clone(repo: pygit2.Repository) -> Clone:
@@ -181,7 +187,7 @@ def sync_paths(
     written = list(paths)
     folders = [w for w in written if _is_folder(tree, workdir, w)]
     staged = {e.path for e in index_entries(_clone(repo), folders)}
-    mode = 0o666 & ~_umask()
+    mode = default_mode()
     synced = []
     for path in (p for w in written for p in sorted(_expand(tree, workdir, staged, w))):
         file = workdir / path
@@ -191,31 +197,10 @@ def sync_paths(
                 file.unlink()
             _prune_empty(file.parent, workdir)
         else:
-            _write_atomic(file, read(blob), mode)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(file, read(blob), mode)
         synced.append(path)
     stage_from_disk(_clone(repo), synced)
-
-
-def _write_atomic(file: Path, data: bytes, mode: int) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=file.parent, prefix=_TEMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, file)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _prune_empty(folder: Path, workdir: Path) -> None:
@@ -238,7 +223,7 @@ def begin_sync(
         "new": str(new),
         "paths": sorted(paths),
     }
-    _write_atomic(Path(repo.path) / _JOURNAL_NAME, json.dumps(journal).encode(), 0o644)
+    write_atomic(Path(repo.path) / _JOURNAL_NAME, json.dumps(journal).encode(), 0o644)
 
 
 def end_sync(repo: pygit2.Repository) -> None:
@@ -261,7 +246,10 @@ def resume_sync(repo: pygit2.Repository) -> None:
         journal = {}
     try:
         tip = repo.lookup_reference(journal["branch"]).target
-        pending = str(tip) == journal["new"]
+        # A checkout of another branch since then rebuilt the index from that branch: the
+        # journal no longer describes this work tree.
+        head = repo.lookup_reference("HEAD").target
+        pending = str(tip) == journal["new"] and head == journal["branch"]
     except (KeyError, TypeError, pygit2.GitError):
         pending = False
     paths = journal.get("paths", []) if isinstance(journal, dict) else []
@@ -277,7 +265,7 @@ def _remove_temporary_files(workdir: Path, paths: Iterable[str]) -> None:
     """Drop the half-written files a killed sync left beside the files it was replacing."""
     for folder in {(workdir / path).parent for path in paths}:
         if folder.is_dir() and not folder.is_symlink():
-            for leftover in folder.glob(f"{_TEMP_PREFIX}*"):
+            for leftover in folder.glob(f"{TEMP_PREFIX}*"):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
 
@@ -310,34 +298,3 @@ def _finish_sync(
 def _blob_id(tree: pygit2.Tree | None, path: str) -> str | None:
     blob = _blob(tree, path)
     return str(blob.id) if blob is not None else None
-
-
-def drop_ignored(repo: pygit2.Repository, problems: Sequence[Problem]) -> list[Problem]:
-    """``problems`` without those about stray files that git ignores and does not track (an
-    editor's backup, ``.DS_Store``): a commit leaves them out, so the work tree's check must
-    too."""
-    if not any(p.rule in _STRAY_RULES for p in problems):
-        return list(problems)
-    stray = [p.file.rstrip("/") for p in problems if p.rule in _STRAY_RULES]
-    known = tracked(_clone(repo), stray)
-    kept = []
-    for problem in problems:
-        path = problem.file.rstrip("/")
-        if (
-            problem.rule in _STRAY_RULES
-            and _ignored(repo, path)
-            and not any(t == path or t.startswith(path + "/") for t in known)
-        ):
-            continue
-        kept.append(problem)
-    return kept
-
-
-def _ignored(repo: pygit2.Repository, path: str) -> bool:
-    try:
-        return bool(repo.path_is_ignored(path))
-    except UnicodeError:  # a name that is not UTF-8 is reported, never taken as ignored
-        return False
-
-
-_STRAY_RULES = frozenset({"layout", "symlink", "name"})

@@ -23,7 +23,7 @@ __all__ = [
     "YamlError",
     "decode_utf8",
     "dump_mapping",
-    "key_line",
+    "key_lines",
     "load_yaml",
     "load_yaml_text",
 ]
@@ -280,18 +280,20 @@ def _problem_of(exc: yaml.YAMLError, path: str) -> Problem:
     )
 
 
-def key_line(text: str, key: str) -> int | None:
-    """The line of a top-level ``key`` in a well-formed document, for pointing at a schema error."""
+def key_lines(text: str) -> dict[str, int]:
+    """The line of each top-level key of a well-formed document, for pointing at schema errors
+    (the C parser, once per file: a file with many problems must not be parsed once each)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BaseLoader)
     except yaml.YAMLError:
-        return None
+        return {}
     if not isinstance(node, yaml.MappingNode):
-        return None
+        return {}
+    lines: dict[str, int] = {}
     for key_node, _ in node.value:
-        if key_node.value == key:
-            return int(key_node.start_mark.line) + 1
-    return None
+        if isinstance(key_node.value, str):
+            lines.setdefault(key_node.value, int(key_node.start_mark.line) + 1)
+    return lines
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]

@@ -63,6 +63,16 @@ def test_files_git_ignores_are_not_stray_unless_tracked(reg: Registry) -> None:
     assert out.startswith(f"{G}/.DS_Store: ")
 
 
+def test_ignored_files_in_the_format_are_not_checked_either(reg: Registry) -> None:
+    reg.write(".gitignore", "prompts/wip/\nprompts/greeting/tests.yaml\n")
+    reg.write("prompts/wip/prompt.yaml", "name: other\n")
+    reg.write(f"{G}/tests.yaml", "not a list\n")
+    assert run_main(reg.path, "check")[:2] == (0, "ok: 3 prompts checked, no problems\n")
+    reg.git("add", "-f", f"{G}/tests.yaml")
+    status, out, _ = run_main(reg.path, "check")
+    assert status == 1 and out.startswith(f"{G}/tests.yaml: ")
+
+
 def test_json_lists_violations_and_promotions(reg: Registry) -> None:
     reg.ps("promote", "greeting", "3", "--notes", "Shorter", "--yes")
     reg.replace("prompts/notes/versions/1.yaml", "version: 1", "version: 1\nextra: 1")
@@ -118,6 +128,15 @@ def test_github_format_annotates_and_writes_the_job_summary(
     assert "| greeting | v2 | v3 | Alice Example &lt;alice@example\\.com\\> |" in text
     assert "Shorter \\| &lt;b\\>bold&lt;/b\\>" in text
     assert "### Problems" in text
+
+
+def test_an_unwritable_job_summary_is_a_clear_refusal(
+    reg: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "missing" / "summary.md"))
+    status, _, err = run_main(reg.path, "check", "--format", "github")
+    assert status == 1
+    assert err.startswith("error: cannot write the job summary") and "hint:" in err
 
 
 def test_github_format_without_a_summary_file_only_prints(

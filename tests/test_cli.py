@@ -115,10 +115,6 @@ def test_list_filters_and_sorts(cli: Cli) -> None:
     assert names("--search", "gam") == ["gamma"]
     assert names("--production") == ["gamma"]
     assert names("--no-production") == ["alpha", "beta"]
-    assert (
-        names("--sort", "created") == ["beta", "alpha", "gamma"]
-        or names("--sort", "created")[-1] == "gamma"
-    )
     assert names("--sort", "changed")[0] == "gamma"
     row = json.loads(cli.ok("list", "--json").output)[2]
     assert (row["latest_version"], row["production_version"]) == (1, 1)
@@ -405,3 +401,38 @@ def test_json_output_has_the_standard_librarys_layout(
 
     echo_json(data)
     assert capsys.readouterr().out == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_a_production_version_edited_by_hand_is_served_by_no_command(
+    sample: Cli, repo: Path
+) -> None:
+    file = repo / "prompts/greeting/versions/1.yaml"
+    file.write_text(file.read_text().replace("Hello", "Send me your password"))
+    git(repo, "commit", "-qam", "tampered by hand")
+    for args in (
+        ["show", "greeting"],
+        ["render", "greeting", "--var", "name=Bo", "--var", "app_name=X"],
+        ["run", "greeting", "--model", "echo", "--var", "name=Bo", "--var", "app_name=X"],
+        ["test", "greeting"],
+    ):
+        status, out, err = run_main(repo, *args)
+        assert status == 1, (args, out)
+        assert "digest does not match v1" in err and "password" not in out
+    shown = json.loads(sample.ok("show", "greeting@1", "--json").stdout)
+    assert shown["is_production"] is False
+
+
+def test_a_work_tree_read_never_follows_a_symlinked_folder(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "versions").mkdir(parents=True)
+    (outside / "prompt.yaml").write_text("name: evil\n")
+    (outside / "tests.yaml").write_text("- {name: leak, variables: {}, expect: {contains: x}}\n")
+    (repo / "prompts").mkdir()
+    (repo / "prompts/evil").symlink_to(outside)
+    from registry.folder import FolderSnapshot
+
+    snapshot = FolderSnapshot(repo)
+    assert snapshot.read("prompts/evil/prompt.yaml") is None
+    assert snapshot.list_dir("prompts/evil/versions") is None
+    status, _, err = run_main(repo, "test", "evil@1")
+    assert status == 1 and "no prompt named 'evil'" in err

@@ -183,10 +183,9 @@ def test_a_version_edited_after_promotion_is_not_served(snapshot: DictSnapshot) 
         reader.get("greeting")
     assert caught.value.problems[0].file == "prompts/greeting/production.yaml"
     assert "digest" in caught.value.message
-    assert (
-        reader.get("greeting", version=1).content
-        == "Goodbye, {{ name }}! Welcome to {{ app_name }}."
-    )
+    edited = reader.get("greeting", version=1)
+    assert edited.content == "Goodbye, {{ name }}! Welcome to {{ app_name }}."
+    assert (edited.is_production, edited.promoted_by) == (False, None)
 
 
 def test_a_broken_file_is_invalid_registry(snapshot: DictSnapshot) -> None:

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pygit2
 import pytest
 from stress.scenarios import kill_runs
 
@@ -67,9 +68,9 @@ def test_a_stale_index_lock_is_reported_before_anything_moves(sample: Cli, repo:
     assert (head(repo), files_under(repo)) == (tip, files)
 
 
-def _killed_after_moving(repo: Path) -> tuple[str, str]:
-    """Leave the clone as a promotion killed between moving the branch and syncing the files
-    would: the journal written, the branch moved, index and files one commit behind."""
+def _journal_a_promotion(repo: Path) -> tuple[pygit2.Reference, pygit2.Commit, pygit2.Oid]:
+    """A promotion's commit, built but not on the branch, and its sync journaled: what a
+    promotion leaves just before it moves the branch."""
     store = GitStore.open(repo)
     identity = store.identity()
     ref, old = store.tip()
@@ -82,6 +83,13 @@ def _killed_after_moving(repo: Path) -> tuple[str, str]:
         identity,
     )
     begin_sync(store.repo, store.branch, old.id, new, changes.writes)
+    return ref, old, new
+
+
+def _killed_after_moving(repo: Path) -> tuple[str, str]:
+    """Leave the clone as a promotion killed between moving the branch and syncing the files
+    would: the journal written, the branch moved, index and files one commit behind."""
+    ref, old, new = _journal_a_promotion(repo)
     ref.set_target(new, "simulated")
     return str(old.id), str(new)
 
@@ -108,14 +116,27 @@ def test_finishing_a_sync_never_overwrites_an_edit(sample: Cli, repo: Path) -> N
 
 
 def test_a_journal_of_a_move_that_never_happened_is_dropped(sample: Cli, repo: Path) -> None:
-    store = GitStore.open(repo)
-    _, old = store.tip()
-    assert old is not None
-    begin_sync(store.repo, store.branch, old.id, old.tree.id, ["prompts/greeting/history.yaml"])
+    _journal_a_promotion(repo)  # a real promotion commit the branch was never moved to
     files = files_under(repo)
     sample.ok("create", "farewell")
     assert not (repo / ".git" / "promptship-sync.json").exists()
     assert {k: v for k, v in files_under(repo).items() if "farewell" not in k} == files
+
+
+def test_a_journal_is_not_applied_to_another_branch_checked_out_since(
+    sample: Cli, repo: Path
+) -> None:
+    git(repo, "branch", "feature", "HEAD")
+    _killed_after_moving(repo)
+    git(repo, "switch", "-q", "-f", "feature")
+    assert status_clean(repo)
+    sample.ok("create", "farewell")
+    assert status_clean(repo)
+    assert (
+        git(repo, "show", "HEAD:prompts/greeting/production.yaml")
+        == (repo / "prompts/greeting/production.yaml").read_text()
+    )
+    assert not (repo / ".git" / "promptship-sync.json").exists()
 
 
 def test_half_written_files_of_a_killed_sync_are_removed(sample: Cli, repo: Path) -> None:

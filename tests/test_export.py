@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,9 @@ def test_export_out_replaces_the_file(sample: Cli, repo: Path, tmp_path: Path) -
     result = sample.ok("export", "--out", str(out))
     assert json.loads(out.read_bytes())["commit"] == head(repo)
     assert "exported" in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".prompts")) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # readable by others as a file any other tool would write here (umask 022 in the tests)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
 
 def test_export_to_a_missing_folder_is_refused(sample: Cli, tmp_path: Path) -> None:
@@ -305,3 +308,9 @@ def test_the_bundle_of_an_empty_repository_verifies_against_it(cli: Cli, tmp_pat
     assert json.loads(out.read_bytes()) == {"commit": None, "format": FORMAT, "prompts": []}
     cli.ok("create", "greeting", "--content", "Hello")
     assert "verified and matches" in cli.ok("verify", str(out), "--against-repo").stdout
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -178,6 +178,7 @@ def test_overlapping_edit_is_a_concurrent_change(store: GitStore, repo: Path) ->
     git(repo, "commit", "-qam", "hand edit")
     from registry.lifecycle import edit_version
 
+    tip = head(repo)
     with pytest.raises(ConcurrentChange, match=r"versions/1\.yaml"):
         store.write(
             lambda s, now: edit_version(
@@ -186,6 +187,8 @@ def test_overlapping_edit_is_a_concurrent_change(store: GitStore, repo: Path) ->
             identity=ALICE,
             base=decided,
         )
+    assert head(repo) == tip
+    assert "bye" in (repo / "prompts/p/versions/1.yaml").read_text()
 
 
 def test_bare_repository_with_ref(tmp_path: Path, repo: Path) -> None:
@@ -277,10 +280,12 @@ def test_delete_removes_folder_from_disk_and_index(store: GitStore, repo: Path) 
 
 def test_merge_in_progress_is_refused(store: GitStore, repo: Path) -> None:
     store.write(create("p"), identity=ALICE)
-    (repo / "prompts/.git-merge-marker").parent.mkdir(exist_ok=True)
     (Path(pygit2.Repository(str(repo)).path) / "MERGE_HEAD").write_text(head(repo) + "\n")
+    tip = head(repo)
     with pytest.raises(RepositoryError, match="in progress"):
         store.write(promote("p", 1), identity=ALICE)
+    assert head(repo) == tip
+    assert not (repo / "prompts/p/production.yaml").exists()
 
 
 def test_identity_resolution(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -313,3 +318,27 @@ def test_git_fsck_is_happy(store: GitStore, repo: Path) -> None:
         ["git", "fsck", "--strict"], cwd=repo, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_branch_checked_out_in_another_work_tree_is_refused(
+    store: GitStore, repo: Path, tmp_path: Path
+) -> None:
+    store.write(create("p"), identity=ALICE)
+    other = tmp_path / "other"
+    git(repo, "worktree", "add", "-q", str(other), "-b", "feature")
+    tip = git(repo, "rev-parse", "feature").strip()
+    with pytest.raises(RepositoryError, match="is checked out in") as caught:
+        GitStore.open(repo, ref="refs/heads/feature").write(create("q"), identity=ALICE)
+    assert str(other) in caught.value.message
+    # and from the linked work tree, the main one's branch
+    with pytest.raises(RepositoryError, match="is checked out in"):
+        GitStore.open(other, ref="refs/heads/main").write(create("q"), identity=ALICE)
+    assert git(repo, "rev-parse", "feature").strip() == tip
+    assert status_clean(repo) and status_clean(other)
+
+
+def test_a_ref_that_cannot_be_written_is_refused_at_once(bare: Path) -> None:
+    GitStore.open(bare, ref="refs/heads/main").write(create("p"), identity=ALICE)
+    with pytest.raises(RepositoryError, match="cannot move refs/heads/main/sub"):
+        GitStore.open(bare, ref="refs/heads/main/sub").write(create("q"), identity=ALICE)
+    assert git(bare, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]

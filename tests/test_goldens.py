@@ -54,7 +54,6 @@ def test_a_full_file_parses() -> None:
         path=PATH,
     )
     first, second = cases
-    assert first.line == 2 and second.line == 11
     assert first.expect is not None and first.expect.contains == ("Ada", "Acme")
     assert first.expect.not_contains == ("{{",)
     assert second.versions == (2, 3)

@@ -4,8 +4,6 @@ import json
 
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from registry.errors import InputError, InvalidRegistry
 from registry.history import (
@@ -206,35 +204,9 @@ def test_newest_first_and_ties() -> None:
     }
 
 
-notes_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(1, 10**6), notes_text, st.booleans()),
-        min_size=1,
-        max_size=20,
-    )
-)
-def test_whole_file_parse_equals_line_by_line(rows: list[tuple[int, str, bool]]) -> None:
-    data = b""
-    previous = None
-    for version, notes, skipped in rows:
-        record = HistoryRecord(
-            prompt="p",
-            version=version,
-            previous_version=previous,
-            promoted_by=A,
-            promoted_at="2026-11-29T10:00:00Z",
-            notes=notes,
-            extra={"tests_skipped": True} if skipped else {},
-        )
-        data = append_record(data, record)
-        previous = version
-    whole = parse_history(data, path="h", prompt="p")
-    lines = [parse_history(line + b"\n", path="h", prompt="p")[0] for line in data.splitlines()]
-    assert [(r.version, r.previous_version, r.notes, dict(r.extra)) for r in whole] == [
-        (r.version, r.previous_version, r.notes, dict(r.extra)) for r in lines
-    ]
-    assert [r.index for r in whole] == list(range(len(rows)))
+def test_a_record_spanning_two_lines_is_refused() -> None:
+    first = record_line(rec("p", 1, "2026-11-28T10:00:00Z")).rstrip(b"\n")
+    split = first[:-1] + b', "x": [1\n- {"y": 2}]}\n'
+    with pytest.raises(InvalidRegistry) as caught:
+        parse_history(split, path="h", prompt="p")
+    assert {p.line for p in caught.value.problems} == {1, 2}

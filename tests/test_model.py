@@ -66,6 +66,10 @@ def test_digest_is_recomputable_from_the_documented_algorithm() -> None:
         (GOOD.replace(b"type: text", b"type: image"), "'type' must be one of"),
         (GOOD.replace(b"version: 3", b"version: '3'"), "'version' must be a whole number"),
         (GOOD.replace(b'"2026-11-29T14:02:11Z"', b"yesterday"), "'created_at' must be a UTC time"),
+        (
+            GOOD.replace(b'"2026-11-29T14', '"٢٠٢٦-11-29T14'.encode()),
+            "'created_at' must be a UTC time",
+        ),
         (GOOD.replace(b"Alice Example <alice@example.com>", b"alice"), "'created_by' must read"),
         (
             GOOD.replace(b"  model: gpt-4o", b"  when: !!binary aGVsbG8="),

@@ -80,6 +80,17 @@ def test_a_lost_race_over_other_prompts_is_rebuilt_on_the_remote_tip(
     assert git(remote, "rev-list", "--merges", "main") == ""
 
 
+def test_content_from_stdin_survives_a_rebuild(alice: Path, bob: Path, remote: Path) -> None:
+    Cli(bob).ok("update", "farewell", "--tag", "email", "--by", BOB, "--push")
+    result = Cli(alice).ok(
+        "edit", "greeting", "3", "--file", "-", "--push", input="Good day {{ name }}\n"
+    )
+    assert "rebuilt on newer commits there (attempt 2)" in result.output
+    shown = git(remote, "show", "main:prompts/greeting/versions/3.yaml")
+    assert "content: |\n  Good day {{ name }}\n" in shown
+    assert status_clean(alice)
+
+
 def test_the_supersession_guard(alice: Path, bob: Path, remote: Path) -> None:
     """Two clones promote different versions of one prompt: the second is told who won, and
     nothing of either is overwritten."""

@@ -141,6 +141,15 @@ def test_unreadable_lines_are_counted_and_skipped() -> None:
     assert unreadable == 4
 
 
+def test_numbers_out_of_range_make_a_line_unreadable_not_a_crash() -> None:
+    good = record_line(record("aaaa0000"))
+    huge = good.replace(b'"latency_ms":', b'"latency_ms":1e999,"x":', 1)
+    assert huge != good
+    records, unreadable = parse_log(good + huge)
+    assert [r.id for r in records] == ["aaaa0000"]
+    assert unreadable == 1
+
+
 @pytest.mark.parametrize(
     ("wanted", "found"),
     [("aaaa0000", "aaaa0000"), ("aaaa1", "aaaa1111"), ("abcd", "abcd9999"), ("bbbb", "bbbb")],

@@ -15,17 +15,15 @@ from ..output import done
 from ..session import Session, pass_session
 
 if TYPE_CHECKING:
-    from registry.lifecycle import Body
-    from registry.snapshot import ChangeSet, Snapshot
+    from registry.lifecycle import Text
 
 
-def _body(
-    content: str | None, file: str | None, type: Literal["text", "chat"], source: str
-) -> Body | None:
-    from registry.lifecycle import parse_body
+def _given(content: str | None, file: str | None) -> Text | None:
+    """The content given, read once (a retry after a lost race must not read stdin again)."""
+    from registry.lifecycle import Text
 
     text = read_content(content, file)
-    return None if text is None else parse_body(text, type=type, source=source)
+    return None if text is None else Text(text=text, source=file or "--content")
 
 
 @click.command()
@@ -59,7 +57,7 @@ def create(
     from registry.names import check_name
 
     check_name(name)
-    body = _body(content, file, kind, file or "--content")
+    body = _given(content, file)
     metadata = parse_metadata(meta)
     result = session.commit(
         lambda snap, actor, now: create_prompt(
@@ -101,21 +99,21 @@ def new_version(
     """Add the next version of NAME as a draft: blank, a copy (--from N), or the content given.
 
     Metadata is copied from --from N, else from the latest version; --meta changes it."""
-    from registry.catalog import load_version, version_numbers
     from registry.lifecycle import new_version as make
     from registry.lifecycle import parse_metadata
 
     number = parse_version(source) if source is not None else None
     metadata = parse_metadata(meta)
 
-    def build(snap: Snapshot, actor: str, now: str) -> ChangeSet:
-        numbers = version_numbers(snap, name)
-        origin = number if number is not None else (numbers[-1] if numbers else None)
-        kind = load_version(snap, name, origin).type if origin is not None else "text"
-        body = _body(content, file, kind, file or "--content")
-        return make(snap, name, source=number, body=body, metadata=metadata, actor=actor, now=now)
-
-    result = session.commit(build, ref=ref, by=by, publish=publish)
+    body = _given(content, file)
+    result = session.commit(
+        lambda snap, actor, now: make(
+            snap, name, source=number, body=body, metadata=metadata, actor=actor, now=now
+        ),
+        ref=ref,
+        by=by,
+        publish=publish,
+    )
     done(f"created {name} v{result.changes.version} (draft)", result)
 
 
@@ -138,7 +136,6 @@ def edit(
     publish: Publish,
 ) -> None:
     """Change the content or metadata of draft VERSION of NAME (never-published drafts only)."""
-    from registry.catalog import load_version
     from registry.lifecycle import edit_version, parse_metadata
 
     number = parse_version(version)
@@ -146,12 +143,15 @@ def edit(
         raise click.UsageError("give --content, --file or --meta")
     metadata = parse_metadata(meta)
 
-    def build(snap: Snapshot, actor: str, now: str) -> ChangeSet:
-        kind = load_version(snap, name, number).type
-        body = _body(content, file, kind, file or "--content")
-        return edit_version(snap, name, number, body=body, metadata=metadata, actor=actor, now=now)
-
-    result = session.commit(build, ref=ref, by=by, publish=publish)
+    body = _given(content, file)
+    result = session.commit(
+        lambda snap, actor, now: edit_version(
+            snap, name, number, body=body, metadata=metadata, actor=actor, now=now
+        ),
+        ref=ref,
+        by=by,
+        publish=publish,
+    )
     done(f"edited {name} v{number}", result)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 import click
 
@@ -37,7 +36,7 @@ from ..session import Session, pass_session
     "--jobs",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Processes for checking a large tree. Default: one per CPU.",
+    help="Processes for checking a whole tree (not used with --base, which reads only the prompts a change touches). Default: one per CPU.",
 )
 @pass_session
 def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: int | None) -> int:
@@ -48,17 +47,17 @@ def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: i
     itself. Exit status 1 when a rule is broken, 2 when the check cannot run (a base that is not
     in this clone, say)."""
     from registry.checkpool import TreeSource, check_registry
+    from registry.errors import InputError
     from registry.gitrange import check_change, resolve_commit
     from registry.report import github_report, json_report, markdown_summary, text_report
-    from registry.worktree import drop_ignored
+    from registry.worktree import ignored_paths
 
     store = session.store()
     if base is not None:
         outcome = check_change(store, base, ref)
     elif ref is None and store.workdir is not None:
-        outcome = check_registry(TreeSource(folder=str(store.workdir)), jobs=jobs)
-        kept = drop_ignored(store.repo, outcome.problems)
-        outcome = replace(outcome, problems=tuple(kept))
+        source = TreeSource(folder=str(store.workdir), ignored=tuple(ignored_paths(store.repo)))
+        outcome = check_registry(source, jobs=jobs)
     else:
         commit = resolve_commit(store.repo, ref, "revision") if ref else store.snapshot().commit
         source = TreeSource(
@@ -71,8 +70,15 @@ def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: i
         click.echo(github_report(outcome), nl=False)
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
-            with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(markdown_summary(outcome))
+            try:
+                with open(summary, "a", encoding="utf-8") as handle:
+                    handle.write(markdown_summary(outcome))
+            except OSError as exc:
+                raise InputError(
+                    f"cannot write the job summary to {summary}: {exc.strerror}",
+                    hint="GITHUB_STEP_SUMMARY names a file the job can append to; unset it "
+                    "to skip the summary",
+                ) from None
     else:
         click.echo(text_report(outcome), nl=False)
     return 0 if outcome.ok else 1

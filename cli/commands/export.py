@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -47,23 +45,15 @@ def export(session: Session, ref: str | None, out: str | None) -> None:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """A reader of ``path`` sees the old file or the new one, never half of one."""
     from registry.errors import InputError
+    from registry.folder import write_atomic
 
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        write_atomic(path, data)
     except OSError as exc:
         raise InputError(
             f"cannot write {path}: {exc.strerror}", hint="choose a folder you can write to"
         ) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 @click.command()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from registry.errors import PromptshipError
+
 from ..options import Publish, changing_options
 from ..output import done
 from ..session import Session, pass_session
@@ -66,7 +68,7 @@ _WELCOME_V2 = (
 _GRACE = "Grace Example <grace@example.com>"
 
 
-def _steps(repo: str) -> list[tuple[str, list[str]]]:
+def _steps() -> list[tuple[str, list[str]]]:
     ada = "Ada Example <ada@example.com>"
     return [
         ("The example registry: prompts with their latest and production versions", ["list"]),
@@ -156,13 +158,16 @@ def demo(directory: Path | None) -> None:
     )
     create_demo_repository(target)
     click.secho(f"A new registry repository, seeded with the example prompts: {target}", bold=True)
-    for number, (title, args) in enumerate(_steps(str(target)), start=1):
+    for number, (title, args) in enumerate(_steps(), start=1):
         click.echo("")
         click.secho(f"{number}. {title}", bold=True)
         click.echo("$ promptship " + " ".join(shlex.quote(a) for a in args))
         status = run_command(["--repo", str(target), *args])
         if status != 0:
-            raise click.ClickException(f"the demo stopped: step {number} failed")
+            raise PromptshipError(
+                f"the demo stopped: step {number} failed (its error is above)",
+                hint=f"the repository is left as it was at that step: {target}",
+            )
     click.echo("")
     click.secho("Done. Look around:", bold=True)
     click.echo(f"  cd {shlex.quote(str(target))}")

@@ -23,7 +23,7 @@ def test(session: Session, selector: str, ref: str | None, as_json: bool) -> Non
     from registry.catalog import resolve
     from registry.errors import GoldenTestsFailed
     from registry.folder import FolderSnapshot
-    from registry.goldens import run_tests
+    from registry.goldens import load_cases, run_cases
     from registry.names import parse_selector, tests_path
     from registry.snapshot import Snapshot
 
@@ -34,8 +34,9 @@ def test(session: Session, selector: str, ref: str | None, as_json: bool) -> Non
         if ref is None and store.workdir is not None
         else session.snapshot(ref)
     )
-    number = resolve(snapshot, chosen).version
-    report = run_tests(snapshot, chosen.prompt, number)
+    version = resolve(snapshot, chosen)
+    number = version.version
+    report = run_cases(version, load_cases(snapshot, chosen.prompt))
     if as_json:
         echo_json(report.to_json())
     elif not report.results:
