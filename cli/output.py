@@ -19,10 +19,11 @@ def echo_json(data: Any) -> None:
     import orjson
 
     try:
-        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
+        text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # what orjson cannot hold, such as integers over 64 bits
-        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
-    click.echo(text)
+        text = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    # UTF-8 bytes straight to stdout: a history of 100,000 records is 28 MB of JSON.
+    click.echo(text, nl=False)
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -333,12 +333,12 @@ def _history_rules(
 
     previous: HistoryRecord | None = None
     for record in history:
-        line = record.index + 1
-        if record.index < first_new:
+        line = record.position + 1
+        if record.position < first_new:
             previous = record
             continue
         expected = previous.version if previous else None
-        if (first_new == 0 or record.index > first_new) and record.previous_version != expected:
+        if (first_new == 0 or record.position > first_new) and record.previous_version != expected:
             add(
                 line,
                 f"previous_version is {record.previous_version}, but the record before "
@@ -366,7 +366,7 @@ def _history_rules(
         ):
             last = history[-1]
             add(
-                last.index + 1,
+                last.position + 1,
                 f"the last record (v{last.version} at {last.promoted_at}) is not the "
                 f"promotion {pointer_path(name)} shows (v{pointer.version} at {pointer.promoted_at})",
             )

@@ -534,13 +534,11 @@ def query_history(
     """Promotion records of one prompt or all, filtered and in time order; equal times keep file
     order within a prompt and commit order across prompts."""
     records = select_records(all_history(snapshot, name), user=user, since=since, until=until)
-    ordered = sort_records(records, newest_first=False)
     wanted: dict[str, set[int]] = defaultdict(set)
-    for record in tied_across_prompts(ordered) if name is None else ():
-        wanted[record.prompt].add(record.index)
-    if wanted:
-        ranks = commit_ranks(snapshot.repo, snapshot.commit, wanted)
-        ordered = sort_records(records, newest_first=False, commit_rank=ranks)
+    for record in tied_across_prompts(records) if name is None else ():
+        wanted[record.prompt].add(record.position)
+    ranks = commit_ranks(snapshot.repo, snapshot.commit, wanted) if wanted else None
+    ordered = sort_records(records, newest_first=False, commit_rank=ranks)
     return ordered[::-1] if newest_first else ordered
 
 

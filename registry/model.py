@@ -22,6 +22,7 @@ __all__ = [
     "CHAT_ROLES",
     "DIGEST",
     "STATUSES",
+    "TIMESTAMP",
     "TYPES",
     "Message",
     "Pointer",
@@ -49,7 +50,7 @@ STATUSES: tuple[Status, ...] = ("draft", "published", "archived")
 TYPES: tuple[PromptType, ...] = ("text", "chat")
 CHAT_ROLES = ("system", "developer", "user", "assistant")
 
-_TIMESTAMP = re.compile(
+TIMESTAMP = re.compile(
     r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z\Z"
 )
 _IDENTITY = re.compile(r"([^<>\n]*?)\s*<([^<>\s]+)>\Z")
@@ -57,7 +58,7 @@ DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
 
 def is_timestamp(value: object) -> bool:
-    return isinstance(value, str) and bool(_TIMESTAMP.match(value))
+    return isinstance(value, str) and bool(TIMESTAMP.match(value))
 
 
 def parse_identity(text: str) -> tuple[str, str] | None:

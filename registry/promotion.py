@@ -59,7 +59,7 @@ def plan_promotion(
         promoted_at=now,
         notes=notes,
         extra=dict(extra or {}),
-        index=last.index + 1 if last is not None else 0,
+        position=last.position + 1 if last is not None else 0,
     )
     writes: dict[str, bytes | None] = {
         version_path(name, number): with_status(

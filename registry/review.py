@@ -301,7 +301,7 @@ def _pointer_move(
         return [
             Problem(
                 file=history_path(name),
-                line=added[0].index + 1,
+                line=added[0].position + 1,
                 rule="pointer-move",
                 message=f"{_records(len(added))} added but production.yaml did not change",
                 hint="a promotion changes both in one commit: restore history.yaml and run "
@@ -328,7 +328,7 @@ def _pointer_move(
     return [
         Problem(
             file=history_path(name),
-            line=added[0].index + 1,
+            line=added[0].position + 1,
             rule="pointer-move",
             message=f"the first added record says it replaced v{added[0].previous_version}, "
             f"but the base had {start}",

@@ -32,7 +32,7 @@ def rec(
         previous_version=previous,
         promoted_by=by,
         promoted_at=at,
-        index=index,
+        position=index,
     )
 
 
@@ -195,9 +195,7 @@ def test_newest_first_and_ties() -> None:
     assert [(r.prompt, r.version) for r in ranked[:3]] == [("a", 4), ("a", 3), ("b", 3)]
     oldest = sort_records(records, newest_first=False)
     assert [(r.prompt, r.version) for r in oldest][-3:] == [("a", 3), ("a", 4), ("b", 3)]
-    assert {
-        (r.prompt, r.index) for r in tied_across_prompts(sort_records(records, newest_first=False))
-    } == {
+    assert {(r.prompt, r.position) for r in tied_across_prompts(records)} == {
         ("a", 2),
         ("a", 3),
         ("b", 2),

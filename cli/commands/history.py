@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from ..options import json_option, read_ref_option
@@ -36,17 +38,25 @@ def history(
     from registry.gitstore import query_history
     from registry.history import parse_time_bound
 
-    records = query_history(
-        session.snapshot(ref),
-        name,
-        user=user,
-        since=parse_time_bound(since, end_of_day=False) if since else None,
-        until=parse_time_bound(until, end_of_day=True) if until else None,
-        newest_first=not oldest_first,
-    )
-    if as_json:
-        echo_json([r.to_json() for r in records])
-        return
+    # A large registry has 130,000 records, none of them in a reference cycle: the cycle
+    # collector's passes over them and their JSON would be a tenth of this command's time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        records = query_history(
+            session.snapshot(ref),
+            name,
+            user=user,
+            since=parse_time_bound(since, end_of_day=False) if since else None,
+            until=parse_time_bound(until, end_of_day=True) if until else None,
+            newest_first=not oldest_first,
+        )
+        if as_json:
+            echo_json([r.to_json() for r in records])
+            return
+    finally:
+        if collecting:
+            gc.enable()
     if not records:
         click.echo("no promotions" + (" match" if user or since or until else " yet"), err=True)
         return
