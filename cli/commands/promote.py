@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,11 @@ from registry.names import parse_version
 from ..options import Publish, branch_options, changing_options
 from ..output import done, proposed
 from ..session import Session, pass_session
+
+if TYPE_CHECKING:
+    from registry.gitstore import GitSnapshot
+    from registry.identity import Identity
+    from registry.snapshot import ChangeSet
 
 
 @click.command()
@@ -64,27 +70,23 @@ def promote(
     start = session.branch_start(publish)
     base = start.snapshot if start is not None else store.snapshot()
     where = f"new branch {publish.branch} from {start.rev}" if start else store.branch
-    plan = plan_tested_promotion(
-        base, name, number, notes=notes, actor=str(identity), now=utc_now(), skip_tests=skip_tests
-    )
-    record = plan.record
-    assert record is not None
-    if dry_run:
-        from registry.diffs import unified_diff
-
-        click.echo(
-            f"would commit on {where}"
-            + (f" (parent {base.commit_id[:10]})" if base.commit_id else "")
+    if dry_run or not yes:
+        # What a person sees (or a dry run shows) is decided on now; with --yes the decision is
+        # made once, inside the write, so golden cases and a long history are not read twice.
+        plan = plan_tested_promotion(
+            base,
+            name,
+            number,
+            notes=notes,
+            actor=str(identity),
+            now=utc_now(),
+            skip_tests=skip_tests,
         )
-        click.echo(f"Author: {identity}\n")
-        click.echo(
-            "".join(f"    {line}\n" if line else "\n" for line in plan.message().splitlines())
-        )
-        click.echo(unified_diff(base, plan), nl=False)
-        click.echo("\n(dry run: nothing was written)", err=True)
-        return
-    if not yes:
-        _confirm(name, record.previous_version, number, notes, str(identity), where)
+        if dry_run:
+            _show_dry_run(base, plan, identity, where)
+            return
+        assert plan.record is not None
+        _confirm(name, plan.record.previous_version, number, notes, str(identity), where)
     result = session.write(
         store,
         lambda snap, now: plan_tested_promotion(
@@ -95,11 +97,25 @@ def promote(
         publish=publish,
         start=start,
     )
+    record = result.changes.record
+    assert record is not None
     was = f" (was v{record.previous_version})" if record.previous_version else ""
     if start is not None and publish.branch is not None:
         proposed(f"the promotion of {name} v{number}{was}", publish.branch, start, result)
     else:
         done(f"promoted {name} v{number} to production{was}", result)
+
+
+def _show_dry_run(base: GitSnapshot, plan: ChangeSet, identity: Identity, where: str) -> None:
+    from registry.diffs import unified_diff
+
+    click.echo(
+        f"would commit on {where}" + (f" (parent {base.commit_id[:10]})" if base.commit_id else "")
+    )
+    click.echo(f"Author: {identity}\n")
+    click.echo("".join(f"    {line}\n" if line else "\n" for line in plan.message().splitlines()))
+    click.echo(unified_diff(base, plan), nl=False)
+    click.echo("\n(dry run: nothing was written)", err=True)
 
 
 def _confirm(
