@@ -3,6 +3,7 @@ prompt and commit order across prompts."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pty
@@ -138,3 +139,22 @@ def test_promote_asks_on_a_terminal(sample: Cli, repo: Path, answer: str, promot
         )
     else:
         assert status == 1 and "cancelled" in text and head(repo) == tip
+
+
+def test_history_turns_the_cycle_collector_back_on(repo: Path, cli: Cli) -> None:
+    # history pauses it while building records: a program running the command in process, as
+    # this test does, must get it back whether the command succeeds or fails.
+    store = GitStore.open(repo)
+    actor = str(ALICE)
+    store.write(
+        lambda s, now: create_prompt(s, "p", body=Body(content="1"), actor=actor, now=now),
+        identity=ALICE,
+    )
+    store.write(lambda s, now: plan_promotion(s, "p", 1, actor=actor, now=now), identity=ALICE)
+    assert [r["version"] for r in json.loads(cli.ok("history", "--json").stdout)] == [1]
+    assert gc.isenabled()
+    (repo / "prompts/p/history.yaml").write_text("not a record\n")
+    git(repo, "commit", "-qam", "history broken by hand")
+    failed = cli("history", "--json")
+    assert failed.exit_code == 1 and "history.yaml" in failed.stderr
+    assert gc.isenabled()
