@@ -2,24 +2,22 @@
 
 libgit2 ignores credential helpers, SSH configuration and the tokens CI systems install for git,
 so pushes and fetches run the ``git`` program, as the user's own ``git push`` would. Pushes are
-judged by their per-ref ``--porcelain`` report, never by the exit status alone. git also lists
-which commits changed which history files faster than a walk in Python compares the trees.
+judged by their per-ref ``--porcelain`` report, never by the exit status alone. git also lists a
+long first-parent line of commits faster than a walk through libgit2.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import RemoteError, RepositoryError
-from .names import PROMPTS_DIR
 
 __all__ = [
     "RefUpdate",
     "fetch",
-    "history_changes",
+    "first_parent_line",
     "last_lines",
     "parse_push_report",
     "push",
@@ -139,34 +137,16 @@ def rev_parse(gitdir: str, rev: str) -> str | None:
     return done.stdout.strip() or None
 
 
-def history_changes(gitdir: str, tip: str) -> Iterator[tuple[str, set[str]]]:
-    """The first-parent commits from ``tip`` back, newest first, that change a prompt's
-    ``history.yaml``, each with the prompts whose history it changes (none listed for a root
-    commit, which adds every file it has)."""
-    done = run_git(
-        "-c",
-        "log.showRoot=false",
-        "--git-dir",
-        gitdir,
-        "log",
-        "--first-parent",
-        "--no-renames",
-        "--format=%x01%H",
-        "-z",
-        "--name-only",
-        tip,
-        "--",
-        f"{PROMPTS_DIR}/*/history.yaml",
-    )
+def first_parent_line(gitdir: str, tip: str) -> list[str]:
+    """The commits on the first-parent line from the root to ``tip``, oldest first: git lists
+    100,000 of them in a tenth of a second, since it compares no trees."""
+    done = run_git("--git-dir", gitdir, "rev-list", "--first-parent", "--reverse", tip, "--")
     if done.returncode != 0:
         raise RepositoryError(
-            f"git log failed: {last_lines(done.stderr)}",
+            f"git rev-list failed: {last_lines(done.stderr)}",
             hint="run 'git log' in this repository to see what git says",
         )
-    for record in done.stdout.split(b"\x01")[1:]:
-        commit, _, files = record.partition(b"\0")
-        paths = files.lstrip(b"\n").split(b"\0")
-        yield commit.decode(), {os.fsdecode(p).split("/")[1] for p in paths if p}
+    return done.stdout.decode().split()
 
 
 def run_git(

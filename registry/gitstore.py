@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import random
 import time
+from bisect import bisect_left
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
+from itertools import accumulate
 from pathlib import Path
 
 import pygit2
@@ -29,7 +32,7 @@ from .errors import (
     Superseded,
     SyncIncomplete,
 )
-from .gitcli import history_changes
+from .gitcli import first_parent_line
 from .history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
 from .identity import Identity, resolve_identity
 from .model import parse_pointer
@@ -493,32 +496,32 @@ def common_dir(repo: pygit2.Repository) -> Path:
 def commit_ranks(
     repo: pygit2.Repository, tip: pygit2.Commit | None, wanted: Mapping[str, set[int]]
 ) -> dict[tuple[str, int], int]:
-    """For history records ``prompt -> {index}``, a rank (lower is older) from the first-parent
-    commit that appended each, walking back from ``tip``: equal timestamps then sort in commit
-    order. git lists the commits that change a history file; only those prompts are counted."""
-    pending = {prompt: set(indices) for prompt, indices in wanted.items() if indices}
+    """For history records ``prompt -> {position}`` of ``tip``'s files, a rank: the place on the
+    first-parent line (0 = the root) of the commit that appended each, so records with equal
+    timestamps sort in commit order.
+
+    A history only grows, so a record is in a commit's file exactly when that file is at least as
+    long as the tip's file up to the end of the record's line. That makes "is it there yet?"
+    monotonic along the line: a binary search over the commits finds each record's commit from
+    blob sizes read in object headers, in a number of steps that grows with the logarithm of the
+    history's length, where a walk would compare a large registry's trees at every commit."""
     found: dict[tuple[str, int], int] = {}
-    counted: dict[pygit2.Oid, int] = {}
-    if tip is None:
+    if tip is None or not any(wanted.values()):
         return found
-    for step, (commit_id, changed) in enumerate(history_changes(repo.path, str(tip.id))):
-        if not pending:
-            break
-        commit = repo[commit_id].peel(pygit2.Commit)
-        if not commit.parents:
-            # Walking back, every later append was seen: what is left, the root commit added.
-            found.update({(p, i): -step for p, indices in pending.items() for i in indices})
-            break
-        parent = commit.parents[0]
-        for prompt in changed & pending.keys():
-            added = range(
-                _line_count(parent, prompt, counted), _line_count(commit, prompt, counted)
-            )
-            for index in pending[prompt] & set(added):
-                found[(prompt, index)] = -step
-            pending[prompt] -= set(added)
-            if not pending[prompt]:
-                del pending[prompt]
+    line = first_parent_line(repo.path, str(tip.id))
+    at = _HistoriesAlong(repo, line)
+    for prompt, positions in wanted.items():
+        newest = _history_blob(tip, prompt)
+        if not positions or newest is None:
+            continue
+        if at.blob_id(0, prompt) == newest.id:
+            # Unchanged since the first commit (an imported registry): it added every record.
+            found.update({(prompt, i): 0 for i in positions})
+            continue
+        ends = list(accumulate(len(row) + 1 for row in newest.read_raw().split(b"\n")[:-1]))
+        size_at = partial(at.size, prompt=prompt)
+        for i in positions:
+            found[(prompt, i)] = bisect_left(range(len(line)), ends[i], key=size_at)
     return found
 
 
@@ -542,18 +545,36 @@ def query_history(
     return ordered[::-1] if newest_first else ordered
 
 
-def _line_count(commit: pygit2.Commit, prompt: str, counted: dict[pygit2.Oid, int]) -> int:
-    """Lines of a prompt's history at ``commit``; ``counted`` remembers them by blob id, since a
-    step's commit is the next step's parent."""
+def _history_blob(commit: pygit2.Commit, prompt: str) -> pygit2.Object | None:
     try:
-        blob = commit.tree[f"{PROMPTS_DIR}/{prompt}/history.yaml"]
+        entry = commit.tree[f"{PROMPTS_DIR}/{prompt}/history.yaml"]
     except KeyError:
-        return 0
-    if not isinstance(blob, pygit2.Blob):
-        return 0
-    if blob.id not in counted:
-        counted[blob.id] = blob.read_raw().count(b"\n")
-    return counted[blob.id]
+        return None
+    return entry if entry.type == ObjectType.BLOB else None
+
+
+class _HistoriesAlong:
+    """Prompts' history blobs at the commits of a first-parent line, looked up once each."""
+
+    def __init__(self, repo: pygit2.Repository, line: Sequence[str]) -> None:
+        self.repo = repo
+        self.line = line
+        self._commits: dict[int, pygit2.Commit] = {}
+        self._sizes: dict[pygit2.Oid, int] = {}
+
+    def blob_id(self, index: int, prompt: str) -> pygit2.Oid | None:
+        if index not in self._commits:
+            self._commits[index] = self.repo[self.line[index]].peel(pygit2.Commit)
+        blob = _history_blob(self._commits[index], prompt)
+        return blob.id if blob is not None else None
+
+    def size(self, index: int, prompt: str) -> int:
+        oid = self.blob_id(index, prompt)
+        if oid is None:
+            return 0
+        if oid not in self._sizes:
+            self._sizes[oid] = self.repo.odb.read_header(oid)[1]
+        return self._sizes[oid]
 
 
 def _check_branch_ref(ref: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, git, head
-from registry.gitstore import GitStore
+from registry.gitstore import GitStore, Operation, utc_now
 from registry.identity import Identity
 from registry.lifecycle import Body, create_prompt, new_version, unarchive_version
 from registry.promotion import plan_promotion
@@ -48,6 +48,51 @@ def test_ties_across_prompts_follow_commit_order(repo: Path, cli: Cli) -> None:
     assert newest == ["a", "b"]
     oldest = [r["prompt"] for r in json.loads(cli.ok("history", "--json", "--oldest-first").stdout)]
     assert oldest == ["b", "a"]
+
+
+def test_ties_far_back_and_through_a_merge_follow_the_first_parent_line(
+    repo: Path, cli: Cli
+) -> None:
+    # Each record's commit is found by binary search over the first-parent line: ties buried
+    # under many later commits, and a record that arrives with a merge, must still order right.
+    actor = str(ALICE)
+
+    def write(operation: Operation, stamp: str | None = None, ref: str | None = None) -> None:
+        store = GitStore.open(repo, ref=ref)
+        clock = at(stamp) if stamp else utc_now
+        store.write(operation, identity=ALICE, clock=clock)
+
+    for name in ("a", "b", "c"):
+        for content in ("1", "2", "3"):
+            make = create_prompt if content == "1" else new_version
+            write(
+                lambda s, now, n=name, m=make, t=content: m(
+                    s, n, body=Body(content=t), actor=actor, now=now
+                )
+            )
+    first, second = "2026-11-29T12:00:00Z", "2026-11-29T13:00:00Z"
+    write(lambda s, now: plan_promotion(s, "c", 1, actor=actor, now=now), first)
+    write(lambda s, now: plan_promotion(s, "a", 1, actor=actor, now=now), first)
+    for minute in range(30):  # later history: b goes back and forth between v2 and v3
+        number = 2 + minute % 2
+        if minute > 1:
+            write(lambda s, now, n=number: unarchive_version(s, "b", n, actor=actor, now=now))
+        write(
+            lambda s, now, n=number: plan_promotion(s, "b", n, actor=actor, now=now),
+            f"2026-11-29T12:{minute + 10:02d}:00Z",
+        )
+    git(repo, "branch", "side")
+    write(lambda s, now: plan_promotion(s, "c", 2, actor=actor, now=now), second)
+    write(
+        lambda s, now: plan_promotion(s, "a", 2, actor=actor, now=now),
+        second,
+        ref="refs/heads/side",
+    )
+    git(repo, "merge", "-q", "--no-ff", "side", "-m", "Merge side")
+    records = json.loads(cli.ok("history", "--json").stdout)
+    tied = [(r["promoted_at"], r["prompt"]) for r in records if r["promoted_at"] in (first, second)]
+    # newest first: the merge brought a's record after c's; c was promoted before a back then
+    assert tied == [(second, "a"), (second, "c"), (first, "a"), (first, "c")]
 
 
 def test_ties_within_a_prompt_follow_file_order(repo: Path, cli: Cli) -> None:
