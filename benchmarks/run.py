@@ -48,6 +48,7 @@ from registry.reader import Registry  # noqa: E402
 OUT = HERE / "out"
 PROMPTSHIP = str(Path(sys.executable).with_name("promptship"))
 BENCH = Identity(name="Bench Example", email="bench@example.com")
+DEEP_PROMOTIONS = 40
 TARGETS: dict[str, tuple[float | None, float | None]] = {
     # figure: (seconds at the largest size, largest/smallest)
     "promote_cli": (0.2, 1.2),
@@ -66,6 +67,7 @@ LABELS = {
     "render": "render NAME --var ...",
     "history_json_all": "history --json, all prompts",
     "history_json_long": "history long-history --json",
+    "history_json_deep": f"history --json, tie {DEEP_PROMOTIONS} promotions back",
     "export": "export --out FILE",
     "check_full_work_tree": "check (work tree)",
     "check_full_git_tree": "check --ref HEAD (git tree)",
@@ -400,7 +402,13 @@ def git_commit_of_promotion(fx: Fixture, env: dict[str, str], drafts: Drafts) ->
 
 def promote_long(fx: Fixture, env: dict[str, str]) -> float:
     """Roll the long-history prompt back to its archived version (the unarchive is untimed)."""
-    store = GitStore.open(fx.clone)
+    archived = unarchive_long_history(GitStore.open(fx.clone))
+    args = [PROMPTSHIP, "promote", LONG_HISTORY_PROMPT, str(archived), "--yes", "--notes", "bench"]
+    return run_cli(args, cwd=fx.clone, env=env)
+
+
+def unarchive_long_history(store: GitStore) -> int:
+    """Unarchive the long-history prompt's archived version, so it can be promoted; its number."""
     snapshot = store.snapshot()
     archived = next(
         n
@@ -413,8 +421,36 @@ def promote_long(fx: Fixture, env: dict[str, str]) -> float:
         ),
         identity=BENCH,
     )
-    args = [PROMPTSHIP, "promote", LONG_HISTORY_PROMPT, str(archived), "--yes", "--notes", "bench"]
-    return run_cli(args, cwd=fx.clone, env=env)
+    return archived
+
+
+def measure_deep_history(fx: Fixture, runs: int, env: dict[str, str], res: Results) -> None:
+    """history --json when two prompts were promoted in the same second, DEEP_PROMOTIONS
+    promotions of the long-history prompt ago: equal times sort in commit order, so the commit
+    of each record must be found. In a throwaway bare repository sharing the generated objects."""
+    with tempfile.TemporaryDirectory() as folder:
+        deep = Path(folder) / "deep.git"
+        git("clone", "-q", "--bare", "--shared", str(fx.bare), str(deep), cwd=OUT, env=env)
+        git("update-ref", "refs/heads/main", fx.commit, cwd=deep, env=env)
+        store = GitStore.open(deep, ref="refs/heads/main")
+        tie = utc_now()
+        for step in range(DEEP_PROMOTIONS + 1):
+            number = unarchive_long_history(store)
+            promotions = [(LONG_HISTORY_PROMPT, number)]
+            if step == 0:
+                promotions.append(fx.drafts[-1])
+            for name, version in promotions:
+                store.write(
+                    lambda snap, now, n=name, v=version: plan_promotion(
+                        snap, n, v, actor=str(BENCH), now=now
+                    ),
+                    identity=BENCH,
+                    clock=(lambda: tie) if step == 0 else utc_now,
+                )
+        args = [PROMPTSHIP, "--repo", str(deep), "history", "--json"]
+        res.add(
+            "history_json_deep", fx.prompts, repeat(runs, lambda: run_cli(args, cwd=OUT, env=env))
+        )
 
 
 def _assert_clean(cwd: Path, env: dict[str, str]) -> None:
@@ -523,6 +559,8 @@ def main() -> None:
             measure_reading(fx, args.runs, env, res)
             measure_read_api(fx, res)
             measure_writing(fx, args.runs, env, res, Drafts(fx))
+            if LONG_HISTORY_PROMPT in fx.names:
+                measure_deep_history(fx, args.runs, env, res)
         summary = report(res, sizes, startup, args.runs)
     summary["load_average"] = os.getloadavg()[0]
     print(json.dumps(summary, sort_keys=True))

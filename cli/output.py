@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -12,7 +12,15 @@ if TYPE_CHECKING:
     from registry.branchflow import BranchStart
     from registry.gitstore import CommitResult
 
-__all__ = ["done", "echo_error", "echo_json", "echo_table", "echo_warning", "proposed"]
+__all__ = [
+    "done",
+    "echo_error",
+    "echo_json",
+    "echo_json_list",
+    "echo_table",
+    "echo_warning",
+    "proposed",
+]
 
 
 def echo_json(data: Any) -> None:
@@ -24,6 +32,27 @@ def echo_json(data: Any) -> None:
         text = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     # UTF-8 bytes straight to stdout: a history of 100,000 records is 28 MB of JSON.
     click.echo(text, nl=False)
+
+
+def echo_json_list(items: Iterable[Any]) -> None:
+    """``echo_json`` of a list, written a thousand items at a time: the JSON of 130,000 history
+    records is 28 MB, and neither it nor a dictionary per record need be held all at once."""
+    import orjson
+
+    separator = b"[\n  "
+    batch: list[bytes] = []
+    for item in items:
+        try:
+            text = orjson.dumps(item, option=orjson.OPT_INDENT_2)
+        except TypeError:  # what orjson cannot hold, such as integers over 64 bits
+            text = json.dumps(item, indent=2, ensure_ascii=False).encode("utf-8")
+        # An item of a list is indented one level deeper; JSON text has no raw newline in it.
+        batch.append(separator + text.replace(b"\n", b"\n  "))
+        separator = b",\n  "
+        if len(batch) == 1000:
+            click.echo(b"".join(batch), nl=False)
+            batch.clear()
+    click.echo(b"".join(batch) + (b"\n]\n" if separator != b"[\n  " else b"[]\n"), nl=False)
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

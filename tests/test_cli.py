@@ -397,10 +397,15 @@ def test_a_command_loads_only_its_own_module() -> None:
 def test_json_output_has_the_standard_librarys_layout(
     data: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cli.output import echo_json
+    from cli.output import echo_json, echo_json_list
 
     echo_json(data)
-    assert capsys.readouterr().out == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    expected = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    assert capsys.readouterr().out == expected
+    # the list writer, a thousand items at a time, writes the very same text
+    items = data if isinstance(data, list) else [data] * 1001
+    echo_json_list(iter(items))
+    assert capsys.readouterr().out == json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_a_production_version_edited_by_hand_is_served_by_no_command(

@@ -7,7 +7,7 @@ import gc
 import click
 
 from ..options import json_option, read_ref_option
-from ..output import echo_json, echo_table
+from ..output import echo_json_list, echo_table
 from ..session import Session, pass_session
 
 
@@ -52,7 +52,7 @@ def history(
             newest_first=not oldest_first,
         )
         if as_json:
-            echo_json([r.to_json() for r in records])
+            echo_json_list(r.to_json() for r in records)
             return
     finally:
         if collecting:
