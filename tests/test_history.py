@@ -4,10 +4,14 @@ import json
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry.errors import InputError, InvalidRegistry
 from registry.history import (
     HistoryRecord,
+    _parse_line,
+    _parse_well_formed,
     append_record,
     last_record,
     parse_history,
@@ -208,3 +212,57 @@ def test_a_record_spanning_two_lines_is_refused() -> None:
     with pytest.raises(InvalidRegistry) as caught:
         parse_history(split, path="h", prompt="p")
     assert {p.line for p in caught.value.problems} == {1, 2}
+
+
+_GOOD = (
+    b'- {"version": 2, "previous_version": 1, "promoted_by": "Al <al@example.com>", '
+    b'"promoted_at": "2026-11-29T14:02:11Z", "notes": "why"}'
+)
+_LINES = [
+    _GOOD,
+    _GOOD.replace(b'"notes"', b'"tests_skipped": true, "notes"'),
+    _GOOD + b"  ",
+    _GOOD + b"\r",
+    _GOOD.replace(b"- {", b"-  {"),
+    _GOOD.replace(b"- {", b"-{"),
+    _GOOD.replace(b"- {", b"  {"),
+    _GOOD[2:],
+    _GOOD.replace(b', "notes": "why"', b""),
+    _GOOD.replace(b'"version": 2', b'"version": true'),
+    _GOOD.replace(b"2026-11-29T14", b"2026-13-29T14"),
+    _GOOD.replace(b"Al <al", b"<al"),
+    _GOOD + b", " + _GOOD[2:],
+    _GOOD[:40],
+    _GOOD[40:],
+    b'- {"a": 1,',
+    b"- []",
+    b"- [1]",
+    b"",
+    b"-",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_LINES), max_size=6), st.booleans())
+def test_the_whole_file_parse_accepts_exactly_what_the_line_parse_accepts(
+    lines: list[bytes], final_newline: bool
+) -> None:
+    # The whole-file parse runs first for speed; any file it takes must give the very records
+    # the line-by-line parse gives, and a file either refuses is refused by the other.
+    data = b"\n".join(lines) + (b"\n" if final_newline else b"")
+    whole = _parse_well_formed(data, prompt="p", first=0)
+    try:
+        by_line: list[HistoryRecord] | None = [
+            _parse_line(raw, prompt="p", index=i) for i, raw in enumerate(data.split(b"\n")[:-1])
+        ]
+        if not data.endswith(b"\n") and data:
+            by_line = None
+    except ValueError:
+        by_line = None
+    if whole is not None:
+        assert whole == by_line
+    if by_line is None:
+        with pytest.raises(InvalidRegistry):
+            parse_history(data, path="h", prompt="p")
+    else:
+        assert parse_history(data, path="h", prompt="p") == by_line
