@@ -101,5 +101,12 @@ class _HistoriesAlong:
         if oid is None:
             return 0
         if oid not in self._sizes:
-            self._sizes[oid] = self.repo.odb.read_header(oid)[1]
+            self._sizes[oid] = _object_size(self.repo.odb, oid)
         return self._sizes[oid]
+
+
+def _object_size(odb: pygit2.Odb, oid: pygit2.Oid) -> int:
+    read_header = getattr(odb, "read_header", None)  # pygit2 1.19 and later
+    if read_header is not None:
+        return int(read_header(oid)[1])
+    return len(odb.read(oid)[1])  # older pygit2 (the newest for Python 3.10): inflates the blob
