@@ -45,7 +45,7 @@ class HistoryRecord(NamedTuple):
     """One promotion. ``position`` is its place in its prompt's file (0 = oldest).
 
     A named tuple, not a frozen dataclass: ``history`` builds one per line of every history file
-    (130,000 in a large registry), and a named tuple is built three times faster."""
+    (130,000 in a large registry), and a named tuple is built in a fifth of the time."""
 
     prompt: str
     version: int
@@ -116,7 +116,7 @@ def last_record(data: bytes, *, path: str, prompt: str) -> HistoryRecord | None:
     count = data.count(b"\n")
     start = data.rfind(b"\n", 0, len(data) - 1) + 1
     try:
-        return _parse_line(data[start:-1], prompt=prompt, index=count - 1)
+        return _parse_line(data[start:-1], prompt=prompt, position=count - 1)
     except ValueError as exc:
         raise InvalidRegistry(
             [Problem(file=path, line=count, rule="history-format", message=str(exc))]
@@ -142,7 +142,7 @@ def parse_history_lines(
         )
     for number, raw in enumerate(lines, start=first_line):
         try:
-            record = _parse_line(raw, prompt=prompt, index=number - 1)
+            record = _parse_line(raw, prompt=prompt, position=number - 1)
         except ValueError as exc:
             problems.append(
                 Problem(file=path, line=number, rule="history-format", message=str(exc))
@@ -177,7 +177,7 @@ def _parse_well_formed(data: bytes, *, prompt: str, first: int) -> list[HistoryR
         return None
 
 
-def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
+def _parse_line(raw: bytes, *, prompt: str, position: int) -> HistoryRecord:
     if raw.endswith(b"\r"):
         raise ValueError("ends with a carriage return; lines end with LF only")
     if not raw.startswith(b"- {"):
@@ -186,7 +186,7 @@ def _parse_line(raw: bytes, *, prompt: str, index: int) -> HistoryRecord:
         body = orjson.loads(raw[2:])
     except orjson.JSONDecodeError as exc:
         raise ValueError(f"not a JSON object: {exc}") from None
-    return _record(body, prompt, index)
+    return _record(body, prompt, position)
 
 
 def _record(body: Any, prompt: str, position: int) -> HistoryRecord:

@@ -253,7 +253,7 @@ def test_the_whole_file_parse_accepts_exactly_what_the_line_parse_accepts(
     whole = _parse_well_formed(data, prompt="p", first=0)
     try:
         by_line: list[HistoryRecord] | None = [
-            _parse_line(raw, prompt="p", index=i) for i, raw in enumerate(data.split(b"\n")[:-1])
+            _parse_line(raw, prompt="p", position=i) for i, raw in enumerate(data.split(b"\n")[:-1])
         ]
         if not data.endswith(b"\n") and data:
             by_line = None
