@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,6 @@ import pygit2
 import pytest
 from click.testing import CliRunner
 
-ALICE = "Alice Example <alice@example.com>"
 BOB = "Bob Example <bob@example.com>"
 
 
@@ -171,19 +170,13 @@ def tree_files(path: Path, rev: str = "HEAD") -> list[str]:
     return sorted(git(path, "ls-tree", "-r", "--name-only", rev).split())
 
 
-def iter_commits(path: Path) -> Iterator[str]:
-    yield from git(path, "rev-list", "HEAD").split()
-
-
 __all__: Sequence[str] = [
-    "ALICE",
     "BOB",
     "Cli",
     "changed_files",
     "files_under",
     "git",
     "head",
-    "iter_commits",
     "promptship",
     "run_main",
     "status_clean",

@@ -3,11 +3,10 @@ remote's main branch without touching the checkout."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from remotes import clone, install_hook, local_state, remote_tip, seeded_remote
+from remotes import clone, install_hook, local_state, remote_tip, seeded_remote, subjects
 
 from conftest import BOB, Cli, changed_files, git, head, promptship, run_main
 
@@ -208,4 +207,5 @@ def test_branch_flow_as_a_real_subprocess(alice: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "git push -u origin promote/v2" in done.stdout
     assert git(alice, "rev-parse", "HEAD").strip() == git(alice, "rev-parse", "origin/main").strip()
-    assert os.path.exists(alice / ".git" / "refs" / "heads" / "promote" / "v2")
+    assert subjects(alice, "promote/v2", 1) == ["promote(greeting): v1 -> v2"]
+    assert git(alice, "rev-parse", "promote/v2~1") == git(alice, "rev-parse", "origin/main")
