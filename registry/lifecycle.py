@@ -43,6 +43,7 @@ __all__ = [
     "create_prompt",
     "delete_prompt",
     "edit_version",
+    "merge_metadata",
     "new_version",
     "parse_body",
     "parse_metadata",
@@ -129,7 +130,8 @@ def parse_metadata(pairs: Sequence[str], *, option: str = "--meta") -> dict[str,
     return result
 
 
-def _merge_metadata(base: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
+def merge_metadata(base: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``updates`` over it; an update to ``None`` drops the key."""
     merged = dict(base)
     for key, value in updates.items():
         if value is None:
@@ -199,7 +201,7 @@ def create_prompt(
             hint="pass --type chat with a YAML list of messages, or --type text with plain text",
         )
     info = PromptInfo(name=name, description=description, tags=_check_tags(tags))
-    draft = _new_draft(name, 1, body, _merge_metadata({}, metadata or {}), actor, now)
+    draft = _new_draft(name, 1, body, merge_metadata({}, metadata or {}), actor, now)
     return ChangeSet(
         prompt=name,
         version=1,
@@ -248,7 +250,7 @@ def new_version(
             body = _blank(origin.type if origin else "text")
     number = next_version_number(snapshot, name)
     base_meta = origin.metadata if origin else {}
-    draft = _new_draft(name, number, body, _merge_metadata(base_meta, metadata or {}), actor, now)
+    draft = _new_draft(name, number, body, merge_metadata(base_meta, metadata or {}), actor, now)
     return ChangeSet(
         prompt=name,
         version=number,
@@ -304,7 +306,7 @@ def edit_version(
         version,
         content=body.content,
         messages=body.messages,
-        metadata=_merge_metadata(version.metadata, metadata or {}),
+        metadata=merge_metadata(version.metadata, metadata or {}),
     )
     _check_templates(edited)
     if edited == version:

@@ -32,6 +32,7 @@ __all__ = [
     "as_message",
     "digest_of",
     "is_timestamp",
+    "json_compatible",
     "load_file",
     "parse_identity",
     "parse_pointer",
@@ -204,16 +205,16 @@ def load_file(data: bytes, path: str) -> tuple[Any, str]:
         raise InvalidRegistry([exc.problem]) from None
 
 
-def _json_compatible(value: Any) -> bool:
+def json_compatible(value: Any) -> bool:
     """Metadata must survive JSON (for the digest, ``--json`` and consumers in other languages)."""
     if value is None or isinstance(value, (str, bool, int)):
         return True
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, list):
-        return all(_json_compatible(v) for v in value)
+        return all(json_compatible(v) for v in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_compatible(v) for k, v in value.items())
+        return all(isinstance(k, str) and json_compatible(v) for k, v in value.items())
     return False
 
 
@@ -244,7 +245,7 @@ def version_from_mapping(loaded: Any, *, text: str, path: str, prompt: str, numb
         check.add(f"'type' must be one of {', '.join(TYPES)}", key="type")
     messages = _check_body(check, loaded, kind)
     metadata = loaded.get("metadata", {})
-    if not isinstance(metadata, dict) or not _json_compatible(metadata):
+    if not isinstance(metadata, dict) or not json_compatible(metadata):
         check.add(
             "'metadata' must be a mapping of text keys to plain values "
             "(text, numbers, true/false, null, lists, mappings)",

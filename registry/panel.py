@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import InputError, ProviderError
+from .lifecycle import merge_metadata
+from .model import json_compatible
 from .names import Selector
 from .providers import (
     ECHO,
@@ -124,13 +126,7 @@ def model_parameters(metadata: Mapping[str, Any], overrides: Mapping[str, Any]) 
             "unusable model parameters:\n  " + "\n  ".join(problems),
             hint="fix the version's metadata (promptship new-version) or pass --param KEY=VALUE",
         )
-    found = {k: metadata[k] for k in METADATA_PARAMETERS if k in metadata}
-    for key, value in overrides.items():
-        if value is None:
-            found.pop(key, None)
-        else:
-            found[key] = value
-    return found
+    return merge_metadata({k: metadata[k] for k in METADATA_PARAMETERS if k in metadata}, overrides)
 
 
 def _problems(values: Mapping[str, Any], keys: Sequence[str]) -> list[tuple[str, str]]:
@@ -148,6 +144,8 @@ def _problems(values: Mapping[str, Any], keys: Sequence[str]) -> list[tuple[str,
 
 
 def _fault(key: str, value: Any) -> str | None:
+    if not json_compatible(value):  # the request body is JSON, which has no NaN or infinity
+        return f"must be a JSON value without NaN or infinity, not {value!r}"
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if key in ("temperature", "top_p") and not (number and value >= 0):
         return f"must be a number from 0, not {value!r}"

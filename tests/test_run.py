@@ -268,10 +268,14 @@ def test_unusable_parameters_are_all_named_and_nothing_is_sent(
         "alpha",
         *ADA,
         *("--param", "temperature=hot", "--param", "max_tokens=0", "--param", "stream=true"),
+        *("--param", "frequency_penalty=.nan", "--param", "repetition_penalty=.inf"),
     )
     assert "--param temperature: must be a number from 0, not 'hot'" in err
     assert "--param max_tokens: must be a whole number from 1, not 0" in err
     assert "--param stream: set by promptship itself" in err
+    # a request body is JSON, which cannot carry them
+    assert "--param frequency_penalty: must be a JSON value without NaN or infinity" in err
+    assert "--param repetition_penalty: must be a JSON value without NaN or infinity" in err
     assert server.bodies() == []
     assert logged(repo) == []
 
