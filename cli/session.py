@@ -12,6 +12,7 @@ from .options import LOCAL_ONLY, Publish
 
 if TYPE_CHECKING:
     from registry.branchflow import BranchStart
+    from registry.checkpool import TreeSource
     from registry.gitstore import CommitResult, GitSnapshot, GitStore, Operation
     from registry.identity import Identity
     from registry.snapshot import ChangeSet, Snapshot
@@ -36,6 +37,18 @@ class Session:
         """What reading commands read: the checked-out tip, or any revision."""
         store = self.store()
         return store.snapshot() if rev is None else store.snapshot_at(rev)
+
+    def work_tree(self, rev: str | None) -> TreeSource | None:
+        """The work tree's files as a commit would take them (what git ignores and does not
+        track left out), for commands that try what is about to be committed; ``None`` when
+        ``rev`` is given or the repository is bare."""
+        store = self.store()
+        if rev is not None or store.workdir is None:
+            return None
+        from registry.checkpool import TreeSource
+        from registry.worktree import ignored_paths
+
+        return TreeSource(folder=str(store.workdir), ignored=tuple(ignored_paths(store.repo)))
 
     def commit(
         self,

@@ -361,6 +361,16 @@ def test_command_reads_uncommitted_cases_in_a_work_tree(tested: Cli, repo: Path)
     assert run_main(repo, "test", "greeting@2", "--ref", "HEAD")[0] == 1
 
 
+def test_command_reads_the_work_tree_as_a_commit_would(sample: Cli, repo: Path) -> None:
+    # A version file git ignores is no more there for 'test' than for 'check' or a commit.
+    (repo / ".gitignore").write_text("prompts/greeting/versions/3.yaml\n")
+    version = (repo / "prompts/greeting/versions/2.yaml").read_text()
+    (repo / "prompts/greeting/versions/3.yaml").write_text(version)
+    status, _, err = run_main(repo, "test", "greeting@3")
+    assert status == 1 and "prompt 'greeting' has no version 3" in err
+    assert git(repo, "status", "--porcelain") == "?? .gitignore\n"
+
+
 def test_command_without_cases(sample: Cli) -> None:
     result = sample.ok("test", "greeting@latest")
     assert result.stdout == ""

@@ -50,14 +50,13 @@ def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: i
     from registry.errors import InputError
     from registry.gitrange import check_change, resolve_commit
     from registry.report import github_report, json_report, markdown_summary, text_report
-    from registry.worktree import ignored_paths
 
     store = session.store()
+    work_tree = session.work_tree(ref)
     if base is not None:
         outcome = check_change(store, base, ref)
-    elif ref is None and store.workdir is not None:
-        source = TreeSource(folder=str(store.workdir), ignored=tuple(ignored_paths(store.repo)))
-        outcome = check_registry(source, jobs=jobs)
+    elif work_tree is not None:
+        outcome = check_registry(work_tree, jobs=jobs)
     else:
         commit = resolve_commit(store.repo, ref, "revision") if ref else store.snapshot().commit
         source = TreeSource(

@@ -22,18 +22,13 @@ def test(session: Session, selector: str, ref: str | None, as_json: bool) -> Non
     fails. 'promote' runs the same cases on the committed files before promoting."""
     from registry.catalog import resolve
     from registry.errors import GoldenTestsFailed
-    from registry.folder import FolderSnapshot
     from registry.goldens import load_cases, run_cases
     from registry.names import parse_selector, tests_path
     from registry.snapshot import Snapshot
 
     chosen = parse_selector(selector)
-    store = session.store()
-    snapshot: Snapshot = (
-        FolderSnapshot(store.workdir)
-        if ref is None and store.workdir is not None
-        else session.snapshot(ref)
-    )
+    work_tree = session.work_tree(ref)
+    snapshot: Snapshot = work_tree.open() if work_tree is not None else session.snapshot(ref)
     version = resolve(snapshot, chosen)
     number = version.version
     report = run_cases(version, load_cases(snapshot, chosen.prompt))
