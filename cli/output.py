@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -24,35 +25,35 @@ __all__ = [
 
 
 def echo_json(data: Any) -> None:
-    import orjson
-
-    try:
-        text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    except TypeError:  # what orjson cannot hold, such as integers over 64 bits
-        text = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    # UTF-8 bytes straight to stdout: a history of 100,000 records is 28 MB of JSON.
-    click.echo(text, nl=False)
+    # UTF-8 bytes straight to stdout: no decoding and encoding again of a large document.
+    click.echo(_json_dumper()(data))
 
 
 def echo_json_list(items: Iterable[Any]) -> None:
     """``echo_json`` of a list, written a thousand items at a time: the JSON of 130,000 history
     records is 28 MB, and neither it nor a dictionary per record need be held all at once."""
+    dump = _json_dumper()
+    rest = iter(items)
+    lead = b"[\n  "
+    # An item of a list is indented one level deeper; JSON text has no raw newline in it.
+    while batch := [dump(item).replace(b"\n", b"\n  ") for item in islice(rest, 1000)]:
+        click.echo(lead + b",\n  ".join(batch), nl=False)
+        lead = b",\n  "
+    click.echo(b"[]" if lead == b"[\n  " else b"\n]")
+
+
+def _json_dumper() -> Callable[[Any], bytes]:
+    """JSON in the standard library's layout (two-space indent, no ASCII escapes), by orjson;
+    imported here, not at start-up, since most commands print none."""
     import orjson
 
-    separator = b"[\n  "
-    batch: list[bytes] = []
-    for item in items:
+    def dump(data: Any) -> bytes:
         try:
-            text = orjson.dumps(item, option=orjson.OPT_INDENT_2)
+            return orjson.dumps(data, option=orjson.OPT_INDENT_2)
         except TypeError:  # what orjson cannot hold, such as integers over 64 bits
-            text = json.dumps(item, indent=2, ensure_ascii=False).encode("utf-8")
-        # An item of a list is indented one level deeper; JSON text has no raw newline in it.
-        batch.append(separator + text.replace(b"\n", b"\n  "))
-        separator = b",\n  "
-        if len(batch) == 1000:
-            click.echo(b"".join(batch), nl=False)
-            batch.clear()
-    click.echo(b"".join(batch) + (b"\n]\n" if separator != b"[\n  " else b"[]\n"), nl=False)
+            return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+
+    return dump
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

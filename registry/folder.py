@@ -54,7 +54,7 @@ class FolderSnapshot:
                 except OSError:
                     return None
                 self._plain.add(folder)
-        if parts and path.endswith(parts[-1]):
+        if name:  # not a path to a folder ("a/b/"), whose head is that folder itself
             self._folders[head] = os.path.join(folder, "")
         return os.path.join(self._root, *parts)
 
