@@ -126,11 +126,19 @@ def _new_branch_ref(repo: pygit2.Repository, branch: str) -> str:
             f"{branch!r} is not a valid branch name",
             hint="e.g. --branch promote/greeting-v3 (no spaces, '..', '~', '^', ':' or '?')",
         )
-    try:
-        repo.lookup_reference(ref)
-    except KeyError:
+    # git keeps refs as paths: 'promote/x' cannot sit beside a branch 'promote', nor the other
+    # way round, so such a name is taken too. Found now, before anything is built or pushed.
+    taken = next(
+        (
+            name
+            for name in repo.references
+            if name == ref or name.startswith(f"{ref}/") or ref.startswith(f"{name}/")
+        ),
+        None,
+    )
+    if taken is None:
         return ref
-    raise BranchExists(ref.removeprefix("refs/heads/"))
+    raise BranchExists(taken.removeprefix("refs/heads/"))
 
 
 def _remotes(repo: pygit2.Repository) -> list[str]:

@@ -68,16 +68,28 @@ def test_the_branch_passes_the_check_and_merges_as_a_fast_forward(alice: Path) -
     assert (alice / "prompts/greeting/production.yaml").read_text().count("version: 3") == 1
 
 
-def test_an_existing_branch_name_is_refused(alice: Path) -> None:
-    git(alice, "branch", "promote/greeting")
-    before = local_state(alice)
+@pytest.mark.parametrize(
+    ("existing", "asked"),
+    [
+        ("promote/greeting", "promote/greeting"),
+        # git keeps refs as paths: neither can stand beside the other
+        ("promote", "promote/greeting"),
+        ("promote/greeting", "promote/greeting/v2"),
+    ],
+)
+@pytest.mark.parametrize("push", [False, True])
+def test_an_existing_branch_name_is_refused(
+    alice: Path, remote: Path, existing: str, asked: str, push: bool
+) -> None:
+    git(alice, "branch", existing)
+    before = local_state(alice), git(remote, "for-each-ref")
     status, _, err = run_main(
-        alice, "promote", "greeting", "2", "--yes", "--branch", "promote/greeting"
+        alice, "promote", "greeting", "2", "--yes", "--branch", asked, *(["--push"] * push)
     )
     assert status == 1
-    assert "a branch named 'promote/greeting' already exists in this repository" in err
+    assert f"a branch named {existing!r} already exists in this repository" in err
     assert "choose another name with --branch" in err
-    assert local_state(alice) == before
+    assert (local_state(alice), git(remote, "for-each-ref")) == before
 
 
 def test_a_branch_name_taken_on_the_remote_is_refused_with_push(
