@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,19 +51,32 @@ def create_demo_repository(directory: Path) -> GitStore:
             f"{directory} is not empty",
             hint="give a new or empty folder, or none for a temporary one",
         )
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    repo = pygit2.init_repository(str(directory), initial_head="main")
-    repo.config["user.name"] = DEMO_IDENTITY.name
-    repo.config["user.email"] = DEMO_IDENTITY.email
-    store = GitStore(repo)
-    files = example_files()
-    store.write(
-        lambda snap, now: ChangeSet(
-            prompt=None,
-            writes=dict(files),
-            subject="import: the example registry",
-            body="Prompts, versions and promotion histories copied from promptship's examples.",
-        ),
-        identity=DEMO_IDENTITY,
-    )
+    try:
+        repo = pygit2.init_repository(str(directory), initial_head="main")
+        repo.config["user.name"] = DEMO_IDENTITY.name
+        repo.config["user.email"] = DEMO_IDENTITY.email
+        store = GitStore(repo)
+        files = example_files()
+        store.write(
+            lambda snap, now: ChangeSet(
+                prompt=None,
+                writes=dict(files),
+                subject="import: the example registry",
+                body="Prompts, versions and promotion histories copied from promptship's examples.",
+            ),
+            identity=DEMO_IDENTITY,
+        )
+    except BaseException:
+        # The folder was empty or new: leave it so, not half a repository the next try refuses.
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            for entry in directory.iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+        raise
     return store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -224,6 +225,24 @@ def test_demo_in_a_given_folder(tmp_path: Path) -> None:
     assert status_clean(target)
     status, _, err = run_main(tmp_path, "demo", str(target))
     assert status == 1 and "not empty" in err
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_demo_that_fails_leaves_its_folder_as_it_found_it(tmp_path: Path, exists: bool) -> None:
+    target = tmp_path / "demo"
+    if exists:
+        target.mkdir()
+    # Without the git program the clone's index cannot be written: the demo stops.
+    env = {**os.environ, "PATH": str(tmp_path / "no-programs-here")}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "demo", str(target)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "error: the git program is not installed" in done.stderr
+    assert (list(target.iterdir()) == []) if exists else not target.exists()
 
 
 # Refusals: each one exits 1 with error: and a hint, no traceback, nothing written.
