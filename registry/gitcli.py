@@ -96,7 +96,7 @@ def push(gitdir: str, remote: str, source: str, destination: str) -> RefUpdate:
 
     Raises ``RemoteError`` when git reports no answer for the ref (unreachable remote, refused
     credentials, a local pre-push hook)."""
-    done = _git(gitdir, "push", "--porcelain", remote, f"{source}:{destination}", remote=remote)
+    done = _git(gitdir, "push", "--porcelain", remote, f"{source}:{destination}")
     for update in parse_push_report(done.stdout, done.stderr):
         if update.destination == destination:
             return update
@@ -115,7 +115,6 @@ def fetch(gitdir: str, remote: str, ref: str, into: str | None) -> None:
         "--no-recurse-submodules",
         remote,
         refspec,
-        remote=remote,
     )
     if done.returncode != 0:
         raise RemoteError(remote, "fetch", last_lines(done.stderr))
@@ -123,7 +122,7 @@ def fetch(gitdir: str, remote: str, ref: str, into: str | None) -> None:
 
 def remote_has_ref(gitdir: str, remote: str, ref: str) -> bool:
     """Whether ``remote`` has ``ref`` (``git ls-remote --exit-code`` exits 2 when it has not)."""
-    done = _git(gitdir, "ls-remote", "--exit-code", remote, ref, remote=remote)
+    done = _git(gitdir, "ls-remote", "--exit-code", remote, ref)
     if done.returncode not in (0, 2):
         raise RemoteError(remote, "ls-remote", last_lines(done.stderr))
     return done.returncode == 0
@@ -131,7 +130,7 @@ def remote_has_ref(gitdir: str, remote: str, ref: str) -> bool:
 
 def rev_parse(gitdir: str, rev: str) -> str | None:
     """The commit ``rev`` names, as git itself resolves it (``FETCH_HEAD`` included)."""
-    done = _git(gitdir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", remote="")
+    done = _git(gitdir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if done.returncode != 0:
         return None
     return done.stdout.strip() or None
@@ -160,9 +159,20 @@ def run_git(
         )
     except FileNotFoundError:
         raise RepositoryError(
-            f"the git program is not installed (promptship runs 'git {args[0]}' here)",
+            f"the git program is not installed (promptship runs 'git {_command(args)}' here)",
             hint="install git; reading and writing a bare repository needs no git program",
         ) from None
+
+
+def _command(args: Sequence[str]) -> str:
+    """The git command in ``args``: the first word that is not an option or an option's value."""
+    words = iter(args)
+    for word in words:
+        if word in ("-c", "--git-dir", "--work-tree"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return "git"
 
 
 def last_lines(stderr: bytes | str, count: int = 4) -> str:
@@ -172,7 +182,7 @@ def last_lines(stderr: bytes | str, count: int = 4) -> str:
     return " / ".join(lines[-count:])
 
 
-def _git(gitdir: str, *args: str, remote: str) -> subprocess.CompletedProcess[str]:
+def _git(gitdir: str, *args: str) -> subprocess.CompletedProcess[str]:
     done = run_git("--git-dir", gitdir, *args)
     return subprocess.CompletedProcess(
         done.args,

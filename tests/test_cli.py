@@ -241,7 +241,8 @@ def test_a_demo_that_fails_leaves_its_folder_as_it_found_it(tmp_path: Path, exis
         text=True,
         check=False,
     )
-    assert done.returncode == 1 and "error: the git program is not installed" in done.stderr
+    assert done.returncode == 1
+    assert "error: the git program is not installed (promptship runs 'git ls-files'" in done.stderr
     assert (list(target.iterdir()) == []) if exists else not target.exists()
 
 
