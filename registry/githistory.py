@@ -15,7 +15,7 @@ from .catalog import all_history
 from .gitcli import first_parent_line
 from .gitstore import GitSnapshot
 from .history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
-from .names import PROMPTS_DIR
+from .names import history_path
 
 __all__ = ["commit_ranks", "query_history"]
 
@@ -35,16 +35,15 @@ def query_history(
     wanted: dict[str, set[int]] = defaultdict(set)
     for record in tied_across_prompts(records) if name is None else ():
         wanted[record.prompt].add(record.position)
-    ranks = commit_ranks(snapshot.repo, snapshot.commit, wanted) if wanted else None
-    ordered = sort_records(records, newest_first=False, commit_rank=ranks)
-    return ordered[::-1] if newest_first else ordered
+    ranks = commit_ranks(snapshot, wanted) if wanted else None
+    return sort_records(records, newest_first=newest_first, commit_rank=ranks)
 
 
 def commit_ranks(
-    repo: pygit2.Repository, tip: pygit2.Commit | None, wanted: Mapping[str, set[int]]
+    snapshot: GitSnapshot, wanted: Mapping[str, set[int]]
 ) -> dict[tuple[str, int], int]:
-    """For history records ``prompt -> {position}`` of ``tip``'s files, a rank: the place on the
-    first-parent line (0 = the root) of the commit that appended each, so records with equal
+    """For history records ``prompt -> {position}`` of ``snapshot``'s files, a rank: the place on
+    the first-parent line (0 = the root) of the commit that appended each, so records with equal
     timestamps sort in commit order.
 
     A history only grows, so a record is in a commit's file exactly when that file is at least as
@@ -53,55 +52,50 @@ def commit_ranks(
     blob sizes read in object headers, in a number of steps that grows with the logarithm of the
     history's length, where a walk would compare a large registry's trees at every commit."""
     found: dict[tuple[str, int], int] = {}
-    if tip is None or not any(wanted.values()):
+    if snapshot.commit is None or not any(wanted.values()):
         return found
-    line = first_parent_line(repo.path, str(tip.id))
-    at = _HistoriesAlong(repo, line)
+    line = first_parent_line(snapshot.repo.path, str(snapshot.commit.id))
+    at = _HistoriesAlong(snapshot.repo, line)
     for prompt, positions in wanted.items():
-        newest = _history_blob(tip, prompt)
-        if not positions or newest is None:
-            continue
-        if at.blob_id(0, prompt) == newest.id:
+        path = history_path(prompt)
+        if at.blob_id(0, path) == snapshot.object_id(path):
             # Unchanged since the first commit (an imported registry): it added every record.
             found.update({(prompt, i): 0 for i in positions})
             continue
-        lines = bytes(memoryview(newest)).split(b"\n")[:-1]
+        lines = (snapshot.read(path) or b"").split(b"\n")[:-1]
         ends = list(accumulate(len(row) + 1 for row in lines))
-        size_at = partial(at.size, prompt=prompt)
+        size_at = partial(at.size, path=path)
         for i in positions:
             found[(prompt, i)] = bisect_left(range(len(line)), ends[i], key=size_at)
     return found
 
 
-def _history_blob(commit: pygit2.Commit, prompt: str) -> pygit2.Blob | None:
-    try:
-        entry = commit.tree[f"{PROMPTS_DIR}/{prompt}/history.yaml"]
-    except KeyError:
-        return None
-    return entry if isinstance(entry, pygit2.Blob) else None
-
-
 class _HistoriesAlong:
-    """Prompts' history blobs at the commits of a first-parent line, looked up once each."""
+    """Files at the commits of a first-parent line: their blob ids and sizes, each looked up
+    once (a binary search probes the same commits again and again)."""
 
     def __init__(self, repo: pygit2.Repository, line: Sequence[str]) -> None:
         self.repo = repo
         self.line = line
-        self._commits: dict[int, pygit2.Commit] = {}
-        self._sizes: dict[pygit2.Oid, int] = {}
+        self._ids: dict[tuple[int, str], str | None] = {}
+        self._sizes: dict[str, int] = {}
 
-    def blob_id(self, index: int, prompt: str) -> pygit2.Oid | None:
-        if index not in self._commits:
-            self._commits[index] = self.repo[self.line[index]].peel(pygit2.Commit)
-        blob = _history_blob(self._commits[index], prompt)
-        return blob.id if blob is not None else None
+    def blob_id(self, index: int, path: str) -> str | None:
+        if (index, path) not in self._ids:
+            tree = self.repo[self.line[index]].peel(pygit2.Tree)
+            try:
+                entry = tree[path]
+            except KeyError:
+                entry = None
+            self._ids[index, path] = str(entry.id) if isinstance(entry, pygit2.Blob) else None
+        return self._ids[index, path]
 
-    def size(self, index: int, prompt: str) -> int:
-        oid = self.blob_id(index, prompt)
+    def size(self, index: int, path: str) -> int:
+        oid = self.blob_id(index, path)
         if oid is None:
             return 0
         if oid not in self._sizes:
-            self._sizes[oid] = _object_size(self.repo.odb, oid)
+            self._sizes[oid] = _object_size(self.repo.odb, pygit2.Oid(hex=oid))
         return self._sizes[oid]
 
 
