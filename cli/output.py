@@ -66,12 +66,11 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
-def done(message: str, result: str | CommitResult) -> None:
+def done(message: str, result: CommitResult) -> None:
     """The line a changing command prints: what it did and the commit that holds it; then where
     the commit was pushed, if it was."""
-    commit = result if isinstance(result, str) else result.commit
-    click.echo(f"{message} (commit {commit[:10]})")
-    if isinstance(result, str) or result.pushed_to is None:
+    click.echo(f"{message} (commit {result.commit[:10]})")
+    if result.pushed_to is None:
         return
     again = (
         f", rebuilt on newer commits there (attempt {result.attempts})"

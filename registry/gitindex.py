@@ -25,7 +25,6 @@ __all__ = [
     "index_status",
     "set_entries",
     "stage_from_disk",
-    "tracked",
 ]
 
 _NO_OBJECT = "0" * 40
@@ -99,11 +98,6 @@ def ignored_untracked(clone: Clone, folder: str) -> list[str]:
         folder,
     )
     return [os.fsdecode(p).rstrip("/") for p in out.split(b"\0") if p]
-
-
-def tracked(clone: Clone, paths: Iterable[str]) -> set[str]:
-    """Which of ``paths``, or of the files under them, the index holds."""
-    return {entry.path for entry in index_entries(clone, paths)}
 
 
 def stage_from_disk(clone: Clone, paths: Iterable[str]) -> None:

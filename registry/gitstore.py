@@ -191,7 +191,10 @@ class GitStore:
         try:
             repo = pygit2.Repository(found)
         except pygit2.GitError as exc:
-            raise RepositoryError(f"cannot open the git repository at {found}: {exc}") from None
+            raise RepositoryError(
+                f"cannot open the git repository at {found}: {exc}",
+                hint="run 'git status' there to see what git says of it",
+            ) from None
         pygit2.settings.cache_object_limit(ObjectType.TREE, _TREE_CACHE_LIMIT)
         # libgit2 hashes every object it reads again to compare with its name; git does not
         # (zlib's checksum guards each object against corruption, and fsck checks the names).
@@ -227,7 +230,10 @@ class GitStore:
             return None, None
         commit = self.repo.get(ref.target)
         if not isinstance(commit, pygit2.Commit):
-            raise RepositoryError(f"{self.branch} does not point to a commit")
+            raise RepositoryError(
+                f"{self.branch} does not point to a commit",
+                hint=f"point it at one (git log {self.branch.removeprefix('refs/heads/')})",
+            )
         return ref, commit
 
     def snapshot(self) -> GitSnapshot:
@@ -502,7 +508,10 @@ def _head_branch(repo: pygit2.Repository) -> str:
     try:
         head = repo.lookup_reference("HEAD")
     except KeyError:
-        raise RepositoryError("the repository has no HEAD") from None
+        raise RepositoryError(
+            "the repository has no HEAD",
+            hint="run 'git status' to see what git says, or pass --ref refs/heads/<branch>",
+        ) from None
     if head.type != pygit2.enums.ReferenceType.SYMBOLIC:
         raise RepositoryError(
             "HEAD is detached; promptship commits to a branch",

@@ -164,10 +164,16 @@ def fetch_tip(
             raise
         found = gitcli.rev_parse(gitdir, target.tracking or "FETCH_HEAD")
     if found is None:
-        raise RepositoryError(f"fetched {target} but cannot read what came back")
+        raise RepositoryError(
+            f"fetched {target} but cannot read what came back",
+            hint=f"try 'git fetch {target.remote}' to see what git says",
+        )
     commit = store.repo.get(found)
     if not isinstance(commit, pygit2.Commit):
-        raise RepositoryError(f"{target} does not point to a commit")
+        raise RepositoryError(
+            f"{target} does not point to a commit",
+            hint="check the branch on the remote (git ls-remote)",
+        )
     return commit
 
 

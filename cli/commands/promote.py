@@ -133,7 +133,10 @@ def _confirm(
     click.echo(f"  notes: {notes or '(none)'}")
     click.echo(f"  by:    {who}")
     if not click.confirm("Proceed?", default=False):
-        raise PromptshipError("promotion cancelled; nothing was written")
+        raise PromptshipError(
+            "promotion cancelled; nothing was written",
+            hint="run the command again and answer y to promote",
+        )
 
 
 COMMANDS = [promote]
