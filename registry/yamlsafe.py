@@ -23,6 +23,7 @@ __all__ = [
     "YamlError",
     "decode_utf8",
     "dump_mapping",
+    "item_lines",
     "key_lines",
     "load_yaml",
     "load_yaml_text",
@@ -283,17 +284,26 @@ def _problem_of(exc: yaml.YAMLError, path: str) -> Problem:
 def key_lines(text: str) -> dict[str, int]:
     """The line of each top-level key of a well-formed document, for pointing at schema errors
     (the C parser, once per file: a file with many problems must not be parsed once each)."""
-    try:
-        node = yaml.compose(text, Loader=_BaseLoader)
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
+    node = _composed(text, yaml.MappingNode)
     lines: dict[str, int] = {}
-    for key_node, _ in node.value:
+    for key_node, _ in node.value if node is not None else ():
         if isinstance(key_node.value, str):
             lines.setdefault(key_node.value, int(key_node.start_mark.line) + 1)
     return lines
+
+
+def item_lines(text: str) -> list[int]:
+    """The line each top-level item of a well-formed list starts on, as ``key_lines``."""
+    node = _composed(text, yaml.SequenceNode)
+    return [int(item.start_mark.line) + 1 for item in node.value] if node is not None else []
+
+
+def _composed(text: str, kind: type[yaml.Node]) -> Any:
+    try:
+        node = yaml.compose(text, Loader=_BaseLoader)
+    except yaml.YAMLError:
+        return None
+    return node if isinstance(node, kind) else None
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]
