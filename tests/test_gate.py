@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from golden_files import commit_tests
-from inmemory import ACTOR, NOW, add_prompt, add_version, with_file
+from inmemory import ACTOR, NOW, add_prompt, add_version, promote_version, with_file
 from remotes import local_state
 
 from conftest import Cli, git, promptship, run_main, status_clean
@@ -163,6 +163,7 @@ def test_plan_without_cases_adds_no_trailer(snapshot: DictSnapshot) -> None:
 
 
 def test_lifecycle_rules_come_before_the_cases(snapshot: DictSnapshot) -> None:
-    """An already published version is refused as such, not for its tests."""
-    with pytest.raises(LifecycleError):
-        plan_tested_promotion(snapshot, "greeting", 1, actor=ACTOR, now=NOW)
+    """An already published version is refused as such, not for its tests: v2 fails its case."""
+    published = promote_version(snapshot, "greeting", 2)
+    with pytest.raises(LifecycleError, match="already in production"):
+        plan_tested_promotion(published, "greeting", 2, actor=ACTOR, now=NOW)
