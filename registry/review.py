@@ -116,15 +116,27 @@ def review_change(
                     f"whose commit carries '{RETIRE_TRAILER}: {name}'",
                 )
             )
-    frozen = {p.file for p in problems if p.rule == "frozen"}
-    problems.extend(p for p in walk.problems if not (p.rule == "frozen" and p.file in frozen))
     gone = sorted(set(retired) & set(change.removed))
     return Review(
-        problems=tuple(problems),
+        problems=_one_frozen_per_file([*problems, *walk.problems]),
         promotions=tuple(sorted(promotions, key=lambda p: p.at)),
         retired=tuple(gone),
         prompts=tuple(checked),
     )
+
+
+def _one_frozen_per_file(problems: Sequence[Problem]) -> tuple[Problem, ...]:
+    """A version can break the frozen rule in several ways at once (against the base, against
+    its promotion, in a commit of the change): one report a file is enough."""
+    seen: set[str] = set()
+    kept = []
+    for problem in problems:
+        if problem.rule == "frozen":
+            if problem.file in seen:
+                continue
+            seen.add(problem.file)
+        kept.append(problem)
+    return tuple(kept)
 
 
 def trailers(message: str) -> list[tuple[str, str]]:

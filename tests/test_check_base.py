@@ -50,6 +50,13 @@ def edit_after_promoting_in_the_change(r: Registry) -> None:
     r.replace(f"{G}/versions/3.yaml", "Hey", "Hey there")
 
 
+def edit_after_promoting_back_in_the_change(r: Registry) -> None:
+    r.ps("promote", "greeting", "3", "--yes")
+    r.ps("unarchive", "greeting", "2")
+    r.ps("promote", "greeting", "2", "--yes")  # v2 in production again, then edited by hand
+    r.replace(f"{G}/versions/2.yaml", "Hi", "Hi there")
+
+
 def delete_history_record(r: Registry) -> None:
     lines = _history(r)
     r.write(f"{G}/history.yaml", lines[0])
@@ -165,6 +172,11 @@ TAMPERING: list[tuple[str, Action, set[str]]] = [
         edit_after_promoting_in_the_change,
         {"frozen"},
     ),
+    (
+        "edit of a version promoted back in the same change",
+        edit_after_promoting_back_in_the_change,
+        {"frozen", "digest"},
+    ),
     ("deleted history record", delete_history_record, {"append-only", "commit", "history-chain"}),
     ("rewritten history record", rewrite_history_record, {"append-only", "commit"}),
     (
@@ -204,6 +216,9 @@ def test_tampering_is_caught(reg: Registry, action: Action, expected: set[str]) 
     assert reg.rules() == expected
     status, report, _ = reg.check("--base", "base")
     assert status == 1 and not report["ok"]
+    # however many ways a version was changed, it is reported once
+    frozen = [v["file"] for v in report["violations"] if v["rule"] == "frozen"]
+    assert len(frozen) == len(set(frozen))
 
 
 def test_a_change_split_over_commits_that_disagree_is_caught(reg: Registry) -> None:
