@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .errors import InvalidRegistry, Problem, PromptshipError
 from .goldens import check_cases
-from .history import HistoryRecord, parse_history
+from .history import HistoryRecord, parse_history, same_promotion
 from .model import (
     Pointer,
     Version,
@@ -359,11 +359,7 @@ def _history_rules(
     if pointer is not None:
         if not history:
             add(None, f"has no record of the promotion {pointer_path(name)} shows")
-        elif (history[-1].version, history[-1].promoted_at, history[-1].promoted_by) != (
-            pointer.version,
-            pointer.promoted_at,
-            pointer.promoted_by,
-        ):
+        elif not same_promotion(history[-1], pointer):
             last = history[-1]
             add(
                 last.position + 1,

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from .errors import InputError, InvalidRegistry, Problem
-from .model import TIMESTAMP, parse_identity
+from .model import TIMESTAMP, Pointer, parse_identity
 from .yamlsafe import MAX_HISTORY_BYTES
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "parse_history_lines",
     "parse_time_bound",
     "record_line",
+    "same_promotion",
     "select_records",
     "sort_records",
     "tied_across_prompts",
@@ -74,6 +75,15 @@ def record_line(record: HistoryRecord) -> bytes:
     """The record as its one line of ``history.yaml``, newline included."""
     body = {k: v for k, v in record.to_json().items() if k != "prompt"}
     return b"- " + json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def same_promotion(record: HistoryRecord, pointer: Pointer | None) -> bool:
+    """Whether ``record`` is the promotion ``pointer`` shows: same version, time and promoter."""
+    return pointer is not None and (record.version, record.promoted_at, record.promoted_by) == (
+        pointer.version,
+        pointer.promoted_at,
+        pointer.promoted_by,
+    )
 
 
 def append_record(existing: bytes | None, record: HistoryRecord) -> bytes:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from .catalog import version_numbers
 from .check import check_entry, prompt_rules, read_prompt
 from .errors import InvalidRegistry, Problem
-from .history import HistoryRecord, parse_history, parse_history_lines
+from .history import HistoryRecord, parse_history, parse_history_lines, same_promotion
 from .model import Pointer, Version, parse_pointer, parse_version
 from .names import (
     RETIRE_TRAILER,
@@ -351,11 +351,7 @@ def _pointer_move(
 def _round_trip(pointer: Pointer | None, last: HistoryRecord) -> bool:
     """Whether production went away and came back to exactly the base's promotion (within the
     second its timestamp names), so the pointer file is byte for byte the base's again."""
-    return pointer is not None and (pointer.version, pointer.promoted_at, pointer.promoted_by) == (
-        last.version,
-        last.promoted_at,
-        last.promoted_by,
-    )
+    return same_promotion(last, pointer)
 
 
 def _records(count: int) -> str:
@@ -622,11 +618,7 @@ def _commit_problem(step: CommitStep, parent: Tree, name: str) -> Problem | None
         pointer = parse_pointer(after, path=path, prompt=name)
     except (InvalidRegistry, IndexError):
         return None  # unreadable files: the tree rules on the head report what is left of them
-    if (record.version, record.promoted_at, record.promoted_by) != (
-        pointer.version,
-        pointer.promoted_at,
-        pointer.promoted_by,
-    ):
+    if not same_promotion(record, pointer):
         return Problem(
             file=path,
             rule="commit",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -72,7 +71,7 @@ def verify(session: Session, file: str, against_repo: bool) -> None:
     the commit it names, which catches a consistently rewritten entry. Exit status 1 when
     something does not verify."""
     from registry.errors import InputError, InvalidBundle
-    from registry.export import compare_bundle, verify_bundle
+    from registry.export import compare_bundle, load_bundle
     from registry.snapshot import DictSnapshot, Snapshot
 
     hint = "give the path of a file written by 'promptship export --out FILE'"
@@ -83,16 +82,13 @@ def verify(session: Session, file: str, against_repo: bool) -> None:
         raise InputError(f"cannot read {file}: {exc.strerror}", hint=hint) from None
     if len(data) > _MAX_BUNDLE:
         raise InputError(f"{file}: larger than {_MAX_BUNDLE:,} bytes", hint=hint)
-    problems = verify_bundle(data, source=file)
-    commit = None
-    if not problems:
-        commit = json.loads(data)["commit"]
-        if against_repo:
-            # A bundle of a repository without commits is the export of an empty registry.
-            snapshot: Snapshot = session.snapshot(commit) if commit else DictSnapshot()
-            problems = compare_bundle(data, snapshot, commit, source=file)
-    if problems:
-        raise InvalidBundle(file, problems)
+    commit = load_bundle(data, source=file)["commit"]
+    if against_repo:
+        # A bundle of a repository without commits is the export of an empty registry.
+        snapshot: Snapshot = session.snapshot(commit) if commit else DictSnapshot()
+        problems = compare_bundle(data, snapshot, commit, source=file)
+        if problems:
+            raise InvalidBundle(file, problems)
     where = " and matches the repository" if against_repo else ""
     click.echo(f"{file}: verified{where} (commit {commit or 'none'})")
 
