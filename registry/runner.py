@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from .catalog import resolve
 from .errors import InputError, MissingExtra, ProviderError, RepositoryError
-from .gitstore import utc_now
+from .gitstore import common_dir, utc_now
 from .panel import (
     Call,
     Outcome,
@@ -49,6 +49,7 @@ from .yamlsafe import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     import httpx
+    import pygit2
 
 __all__ = [
     "append_run",
@@ -56,7 +57,6 @@ __all__ = [
     "load_providers",
     "read_runs",
     "run_log_path",
-    "send_calls",
 ]
 
 
@@ -204,14 +204,10 @@ def _post(client: httpx.Client, request: ChatRequest) -> Reply:
 # --- the run log --------------------------------------------------------------------------------
 
 
-def run_log_path(git_dir: str) -> Path:
+def run_log_path(repo: pygit2.Repository) -> Path:
     """``promptship/runs.jsonl`` in the clone's git directory: git never tracks, pushes or clones
-    what is there, and linked worktrees share it (their ``commondir`` points to it)."""
-    path = Path(git_dir)
-    common = path / "commondir"
-    if common.is_file():
-        path = (path / common.read_text(encoding="utf-8").strip()).resolve()
-    return path / "promptship" / "runs.jsonl"
+    what is there, and linked worktrees share it."""
+    return common_dir(repo) / "promptship" / "runs.jsonl"
 
 
 def append_run(path: Path, record: RunRecord) -> None:
@@ -239,5 +235,8 @@ def read_runs(path: Path) -> tuple[list[RunRecord], int]:
     except FileNotFoundError:
         return [], 0
     except OSError as exc:
-        raise RepositoryError(f"cannot read the run log {path}: {exc.strerror}") from None
+        raise RepositoryError(
+            f"cannot read the run log {path}: {exc.strerror}",
+            hint="check the permissions of the repository's .git folder",
+        ) from None
     return parse_log(data)

@@ -29,7 +29,7 @@ def providers_path() -> Path:
 def _log_path(session: Session) -> Path:
     from registry.runner import run_log_path
 
-    return run_log_path(session.store().repo.path)
+    return run_log_path(session.store().repo)
 
 
 def _logged_runs(session: Session) -> list[RunRecord]:
