@@ -163,12 +163,7 @@ def show(session: Session, selector: str, ref: str | None, as_json: bool) -> Non
     for key, value in data["metadata"].items():
         click.echo(f"{key + ':':<10} {value}")
     click.echo("")
-    if version.type == "text":
-        click.echo(version.content, nl=not (version.content or "").endswith("\n"))
-    else:
-        for message in version.messages or ():
-            click.echo(f"[{message.role}]")
-            click.echo(message.content, nl=not message.content.endswith("\n"))
+    _echo_body(version.content, [(m.role, m.content) for m in version.messages or ()])
 
 
 @click.command()
@@ -195,12 +190,16 @@ def render(
     rendered = render_version(resolve(session.snapshot(ref), chosen), values)
     if as_json:
         echo_json(rendered.to_json())
-    elif rendered.content is not None:
-        click.echo(rendered.content, nl=not rendered.content.endswith("\n"))
     else:
-        for message in rendered.messages or ():
-            click.echo(f"[{message['role']}]")
-            click.echo(message["content"], nl=not message["content"].endswith("\n"))
+        messages = [(m["role"], m["content"]) for m in rendered.messages or ()]
+        _echo_body(rendered.content, messages)
+
+
+def _echo_body(content: str | None, messages: list[tuple[str, str]]) -> None:
+    """A text prompt's content, or each chat message under its role, ending in one newline."""
+    parts = [content] if content is not None else [p for m in messages for p in (f"[{m[0]}]", m[1])]
+    for part in parts:
+        click.echo(part, nl=not part.endswith("\n"))
 
 
 COMMANDS = [list_, versions, show, render]
