@@ -106,10 +106,8 @@ class Fixture:
 @dataclass
 class Results:
     figures: dict[str, dict[int, float]] = field(default_factory=dict)
-    runs: dict[str, dict[int, list[float]]] = field(default_factory=dict)
 
     def add(self, key: str, size: int, samples: Sequence[float]) -> None:
-        self.runs.setdefault(key, {})[size] = list(samples)
         self.figures.setdefault(key, {})[size] = statistics.median(samples)
 
 
