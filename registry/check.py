@@ -41,11 +41,8 @@ from .snapshot import Entry, Snapshot
 from .templates import check_template
 
 __all__ = [
-    "PROMPT_FILES",
-    "PromptFiles",
     "check_entry",
     "check_layout",
-    "check_prompt",
     "check_prompts",
     "check_root",
     "check_tree",

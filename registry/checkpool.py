@@ -21,7 +21,7 @@ from .folder import FolderSnapshot
 from .outcome import CheckOutcome
 from .snapshot import Snapshot
 
-__all__ = ["PROMPTS_PER_JOB", "TreeSource", "available_cpus", "check_registry"]
+__all__ = ["PROMPTS_PER_JOB", "TreeSource", "check_registry"]
 
 PROMPTS_PER_JOB = 500
 """Below this many prompt folders per extra process, starting one costs more than it saves."""

@@ -27,7 +27,10 @@ from .names import Selector, parse_selector, parse_version
 from .snapshot import Snapshot
 from .templates import PreparedVersion, Rendered
 
-__all__ = ["PromptVersion", "SnapshotReader", "thaw"]
+__all__ = [
+    "PromptVersion",
+    "SnapshotReader",
+]
 
 
 class _Templates:

@@ -15,7 +15,10 @@ from .names import tests_path
 from .promotion import plan_promotion
 from .snapshot import ChangeSet, Snapshot
 
-__all__ = ["SKIPPED_KEY", "plan_tested_promotion", "require_passing"]
+__all__ = [
+    "SKIPPED_KEY",
+    "plan_tested_promotion",
+]
 
 SKIPPED_KEY = "tests_skipped"
 

@@ -19,7 +19,7 @@ from .outcome import CheckOutcome
 from .review import CommitStep, TreeChange, review_change
 from .snapshot import Entry
 
-__all__ = ["changed_prompts", "check_change", "commit_steps", "resolve_commit"]
+__all__ = ["check_change", "resolve_commit"]
 
 _FETCH_HINT = (
     "fetch the full history: 'git fetch --unshallow origin' (in GitHub Actions, "

@@ -32,7 +32,6 @@ from .templates import Rendered
 
 __all__ = [
     "MAX_MODELS",
-    "METADATA_PARAMETERS",
     "Call",
     "Outcome",
     "RunSpec",

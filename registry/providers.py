@@ -22,9 +22,7 @@ from .names import is_valid_name
 from .yamlsafe import YamlError, load_yaml
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
     "ECHO",
-    "ENV_PROVIDER",
     "MAX_REPLY_BYTES",
     "ChatRequest",
     "Price",
@@ -42,7 +40,6 @@ __all__ = [
     "parse_retry_after",
     "parse_target",
     "price_of",
-    "provider_from_env",
     "read_reply",
     "timed_out",
     "unreachable",

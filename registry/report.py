@@ -15,7 +15,7 @@ from .errors import Problem
 from .outcome import CheckOutcome, Promotion
 from .rules import rule_for
 
-__all__ = ["github_report", "json_report", "markdown_summary", "summary_line", "text_report"]
+__all__ = ["github_report", "json_report", "markdown_summary", "text_report"]
 
 
 def text_report(outcome: CheckOutcome) -> str:

@@ -20,7 +20,6 @@ from .panel import Outcome, RunSpec
 from .providers import Target, Usage, label_of
 
 __all__ = [
-    "MIN_ID_PREFIX",
     "Failure",
     "ModelResult",
     "RunRecord",

@@ -21,7 +21,6 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_HISTORY_BYTES",
     "YamlError",
-    "decode_utf8",
     "dump_mapping",
     "item_lines",
     "key_lines",
