@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from .errors import InvalidRegistry, NoProductionVersion, Problem, PromptNotFound, VersionNotFound
 from .history import HistoryRecord, parse_history
@@ -34,6 +34,7 @@ __all__ = [
     "load_history",
     "load_info",
     "load_pointer",
+    "load_served",
     "load_version",
     "next_version_number",
     "prompt_names",
@@ -175,10 +176,21 @@ def resolve(snapshot: Snapshot, selector: Selector) -> Version:
     number = selected_number(snapshot, selector, pointer)
     if pointer is None:
         return load_version(snapshot, selector.prompt, number)
+    return load_served(pointer, lambda n: load_version(snapshot, selector.prompt, n))
+
+
+_Loaded = TypeVar("_Loaded", bound=_Content)
+
+
+def load_served(pointer: Pointer, load: Callable[[int], _Loaded]) -> _Loaded:
+    """The version ``pointer`` names, from ``load(number)``: it must exist, be published and hold
+    what was promoted (``check_served``)."""
     try:
-        version = load_version(snapshot, selector.prompt, number)
+        version = load(pointer.version)
     except VersionNotFound:
-        raise broken_pointer(selector.prompt, f"names v{number}, which does not exist") from None
+        raise broken_pointer(
+            pointer.prompt, f"names v{pointer.version}, which does not exist"
+        ) from None
     check_served(version, pointer)
     return version
 

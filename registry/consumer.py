@@ -13,15 +13,14 @@ from types import MappingProxyType
 from typing import Any
 
 from .catalog import (
-    broken_pointer,
-    check_served,
     is_served,
     load_pointer,
+    load_served,
     load_version,
     prompt_names,
     selected_number,
 )
-from .errors import InputError, VersionNotFound
+from .errors import InputError
 from .model import Message, Pointer, PromptType, Status, Version
 from .names import Selector, parse_selector, parse_version
 from .snapshot import Snapshot
@@ -182,12 +181,7 @@ class SnapshotReader:
         if selector.version is not None or selector.label == "latest":
             return self._version(name, number, pointer)
         assert pointer is not None
-        try:
-            found = self._version(name, number, pointer)
-        except VersionNotFound:
-            raise broken_pointer(name, f"names v{number}, which does not exist") from None
-        check_served(found, pointer)
-        return found
+        return load_served(pointer, lambda n: self._version(name, n, pointer))
 
     def _version(self, name: str, number: int, pointer: Pointer | None) -> PromptVersion:
         key = (name, number)
