@@ -72,6 +72,11 @@ def resolve_commit(repo: pygit2.Repository, rev: str, what: str) -> pygit2.Commi
     try:
         return repo.revparse_single(rev).peel(pygit2.Commit)
     except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        if rev == "HEAD" and repo.head_is_unborn:
+            raise CannotCheck(
+                "this repository has no commits yet: there is no change to check",
+                hint="commit first, or run 'promptship check' without --base for the work tree",
+            ) from None
         hint = (
             f"this is a shallow clone; {_FETCH_HINT}"
             if repo.is_shallow

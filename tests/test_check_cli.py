@@ -187,9 +187,11 @@ def test_an_unborn_branch_has_nothing_to_check(repo: Path, tmp_path: Path) -> No
     bare = tmp_path / "empty.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
     assert run_main(bare, "check")[:2] == (0, "ok: 0 prompts checked, no problems\n")
-    status, _, err = run_main(repo, "check", "--ref", "HEAD")
-    assert status == 2
-    assert "the revision 'HEAD' is not a commit" in err
+    for args in (["--ref", "HEAD"], ["--base", "main"]):
+        status, _, err = run_main(repo, "check", *args)
+        assert status == 2
+        assert "error: this repository has no commits yet: there is no change to check" in err
+        assert "git fetch" not in err
 
 
 def test_parallel_checking_finds_what_one_process_finds(
