@@ -37,11 +37,11 @@ sys.path.insert(0, str(HERE))
 
 from generate import LONG_HISTORY_PROMPT, generate_registry  # noqa: E402
 
-from registry.catalog import load_pointer, load_version, prompt_names, version_numbers  # noqa: E402
+from registry.catalog import load_version, prompt_names, version_numbers  # noqa: E402
 from registry.gitstore import GitSnapshot, GitStore, utc_now  # noqa: E402
 from registry.identity import Identity  # noqa: E402
 from registry.lifecycle import unarchive_version  # noqa: E402
-from registry.names import version_path  # noqa: E402
+from registry.names import pointer_path, version_path  # noqa: E402
 from registry.promotion import plan_promotion  # noqa: E402
 from registry.reader import Registry  # noqa: E402
 
@@ -184,7 +184,7 @@ def _promotable(snapshot: GitSnapshot, names: Sequence[str]) -> Iterator[tuple[s
     (every 7th name first), then the next newest, and so on."""
     drafts: list[tuple[int, int, int, str, int]] = []
     for i, name in enumerate(names):
-        if name == LONG_HISTORY_PROMPT or load_pointer(snapshot, name) is None:
+        if name == LONG_HISTORY_PROMPT or snapshot.read(pointer_path(name)) is None:
             continue
         numbers = reversed(version_numbers(snapshot, name))
         found = (
