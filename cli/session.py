@@ -38,17 +38,19 @@ class Session:
         store = self.store()
         return store.snapshot() if rev is None else store.snapshot_at(rev)
 
-    def work_tree(self, rev: str | None) -> TreeSource | None:
+    def work_tree(self, rev: str | None, within: str | None = None) -> TreeSource | None:
         """The work tree's files as a commit would take them (what git ignores and does not
-        track left out), for commands that try what is about to be committed; ``None`` when
-        ``rev`` is given or the repository is bare."""
+        track left out, under ``within`` or all of ``prompts/``), for commands that try what is
+        about to be committed; ``None`` when ``rev`` is given or the repository is bare."""
         store = self.store()
         if rev is not None or store.workdir is None:
             return None
         from registry.checkpool import TreeSource
+        from registry.names import PROMPTS_DIR
         from registry.worktree import ignored_paths
 
-        return TreeSource(folder=str(store.workdir), ignored=tuple(ignored_paths(store.repo)))
+        ignored = ignored_paths(store.repo, within or PROMPTS_DIR)
+        return TreeSource(folder=str(store.workdir), ignored=tuple(ignored))
 
     def commit(
         self,

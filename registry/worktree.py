@@ -73,10 +73,10 @@ def locked(repo: pygit2.Repository) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ignored_paths(repo: pygit2.Repository) -> list[str]:
-    """What git ignores and does not track under ``prompts/``: the work tree's check skips it,
+def ignored_paths(repo: pygit2.Repository, folder: str = PROMPTS_DIR) -> list[str]:
+    """What git ignores and does not track under ``folder``: the work tree's check skips it,
     as a commit would."""
-    return ignored_untracked(_clone(repo), PROMPTS_DIR)
+    return ignored_untracked(_clone(repo), folder)
 
 
 def _clone(repo: pygit2.Repository) -> Clone:

@@ -52,10 +52,9 @@ def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: i
     from registry.report import github_report, json_report, markdown_summary, text_report
 
     store = session.store()
-    work_tree = session.work_tree(ref)
     if base is not None:
         outcome = check_change(store, base, ref)
-    elif work_tree is not None:
+    elif (work_tree := session.work_tree(ref)) is not None:
         outcome = check_registry(work_tree, jobs=jobs)
     else:
         commit = resolve_commit(store.repo, ref, "revision") if ref else store.snapshot().commit

@@ -23,11 +23,11 @@ def test(session: Session, selector: str, ref: str | None, as_json: bool) -> Non
     from registry.catalog import resolve
     from registry.errors import GoldenTestsFailed
     from registry.goldens import load_cases, run_cases
-    from registry.names import parse_selector, tests_path
+    from registry.names import parse_selector, prompt_dir, tests_path
     from registry.snapshot import Snapshot
 
     chosen = parse_selector(selector)
-    work_tree = session.work_tree(ref)
+    work_tree = session.work_tree(ref, within=prompt_dir(chosen.prompt))
     snapshot: Snapshot = work_tree.open() if work_tree is not None else session.snapshot(ref)
     version = resolve(snapshot, chosen)
     number = version.version
