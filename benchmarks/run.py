@@ -38,12 +38,12 @@ sys.path.insert(0, str(HERE))
 from generate import LONG_HISTORY_PROMPT, generate_registry  # noqa: E402
 
 from registry.catalog import load_version, prompt_names, version_numbers  # noqa: E402
-from registry.gitstore import GitSnapshot, GitStore, utc_now  # noqa: E402
+from registry.git.store import GitSnapshot, GitStore, utc_now  # noqa: E402
 from registry.identity import Identity  # noqa: E402
 from registry.lifecycle import unarchive_version  # noqa: E402
 from registry.names import pointer_path, version_path  # noqa: E402
 from registry.promotion import plan_promotion  # noqa: E402
-from registry.reader import Registry  # noqa: E402
+from registry.read.registry import Registry  # noqa: E402
 
 OUT = HERE / "out"
 PROMPTSHIP = str(Path(sys.executable).with_name("promptship"))

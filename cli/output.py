@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from registry.branchflow import BranchStart
-    from registry.gitstore import CommitResult
+    from registry.git.branch import BranchStart
+    from registry.git.store import CommitResult
 
 __all__ = [
     "done",

@@ -11,7 +11,7 @@ from .columns import side_by_side, terminal_width
 from .output import echo_error, echo_table
 
 if TYPE_CHECKING:
-    from registry.runlog import ModelResult, RunRecord
+    from registry.panel.runlog import ModelResult, RunRecord
 
 __all__ = ["report_failures", "run_json", "show_rerun", "show_run", "show_runs"]
 

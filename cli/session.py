@@ -11,9 +11,9 @@ import click
 from .options import LOCAL_ONLY, Publish
 
 if TYPE_CHECKING:
-    from registry.branchflow import BranchStart
-    from registry.checkpool import TreeSource
-    from registry.gitstore import CommitResult, GitSnapshot, GitStore, Operation
+    from registry.check.pool import TreeSource
+    from registry.git.branch import BranchStart
+    from registry.git.store import CommitResult, GitSnapshot, GitStore, Operation
     from registry.identity import Identity
     from registry.snapshot import ChangeSet, Snapshot
 
@@ -28,7 +28,7 @@ class Session:
     def store(self, ref: str | None = None) -> GitStore:
         """The repository, writing to ``ref`` (a branch) or to the checked-out branch."""
         if ref not in self._stores:
-            from registry.gitstore import GitStore
+            from registry.git.store import GitStore
 
             self._stores[ref] = GitStore.open(self.repo, ref=ref)
         return self._stores[ref]
@@ -45,9 +45,9 @@ class Session:
         store = self.store()
         if rev is not None or store.workdir is None:
             return None
-        from registry.checkpool import TreeSource
+        from registry.check.pool import TreeSource
+        from registry.git.worktree import ignored_paths
         from registry.names import PROMPTS_DIR
-        from registry.worktree import ignored_paths
 
         ignored = ignored_paths(store.repo, within or PROMPTS_DIR)
         return TreeSource(folder=str(store.workdir), ignored=tuple(ignored))
@@ -77,7 +77,7 @@ class Session:
         when the branch is to be pushed); ``None`` without ``--branch``."""
         if publish.branch is None:
             return None
-        from registry.branchflow import resolve_start
+        from registry.git.branch import resolve_start
 
         return resolve_start(self.store(), publish.start, remote=publish.remote, fetch=publish.push)
 
@@ -94,7 +94,7 @@ class Session:
         """The one commit of a changing command: on the branch, pushed with ``--push``, or on a
         new branch from ``start`` with ``--branch``."""
         if publish.branch is not None and start is not None:
-            from registry.branchflow import commit_on_new_branch
+            from registry.git.branch import commit_on_new_branch
 
             return commit_on_new_branch(
                 store,
@@ -105,7 +105,7 @@ class Session:
                 push=publish.push,
             )
         if publish.push:
-            from registry.remote import write_and_push
+            from registry.git.remote import write_and_push
 
             return write_and_push(
                 store, operation, identity=identity, base=base, remote=publish.remote

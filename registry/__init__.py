@@ -1,8 +1,10 @@
 """promptship's library: the registry format, its rules, and its storage in git.
 
-The core modules (``model``, ``lifecycle``, ``promotion``, ``history``, ``check``, ``templates``)
-read snapshots and return change sets; ``gitstore`` reads snapshots from git and writes change sets
-as commits. Importing ``registry`` itself is cheap: git and templates load on first use.
+The core modules (``model``, ``lifecycle``, ``promotion``, ``history``, ``templates``) read
+snapshots and return change sets; ``registry.git`` reads snapshots from git and writes change sets
+as commits, ``registry.check`` holds the check, ``registry.read`` what applications read and
+``registry.panel`` the test panel. Importing ``registry`` itself is cheap: git and templates
+load on first use.
 
 Applications read prompts with ``Registry`` (``from registry import Registry``); see
 docs/consumers.md.
@@ -48,14 +50,14 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .consumer import PromptVersion
-    from .reader import Registry
+    from .read.registry import Registry
+    from .read.versions import PromptVersion
     from .templates import Rendered
 
 # Loaded on first access, so that ``import registry`` does not load git or Jinja2.
 _LAZY = {
-    "PromptVersion": "consumer",
-    "Registry": "reader",
+    "PromptVersion": "read.versions",
+    "Registry": "read.registry",
     "Rendered": "templates",
 }
 

@@ -66,7 +66,7 @@ class PromptshipError(Exception):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Problem:
-    """One thing wrong with one file of a registry: ``rule`` is a code of ``registry.rules``;
+    """One thing wrong with one file of a registry: ``rule`` is a code of ``registry.check.rules``;
     ``hint`` says what to do when the rule's general advice is not precise enough."""
 
     file: str

@@ -19,10 +19,10 @@ from typing import Any, Literal
 import re2
 
 from .catalog import load_version
+from .check.outcome import Promotion
 from .errors import InvalidRegistry, Problem, PromptshipError
 from .model import CHAT_ROLES, Version, load_file
 from .names import tests_path
-from .outcome import Promotion
 from .snapshot import Snapshot
 from .templates import PreparedVersion, Rendered
 from .yamlsafe import item_lines

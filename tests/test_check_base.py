@@ -425,7 +425,7 @@ def test_only_the_added_history_lines_are_parsed(reg: Registry) -> None:
     ],
 )
 def test_retire_trailers_are_read_from_the_last_paragraph(message: str, names: set[str]) -> None:
-    from registry.review import retired_prompts
+    from registry.check.review import retired_prompts
 
     assert retired_prompts(message) == names
 

@@ -11,8 +11,8 @@ import pytest
 from registry_repo import Registry, build_base
 
 from conftest import git, promptship, run_main
-from registry import checkpool
-from registry.checkpool import TreeSource, check_registry
+from registry.check import pool as checkpool
+from registry.check.pool import TreeSource, check_registry
 
 G = "prompts/greeting"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import Cli, git
-from registry.gitstore import GitStore
+from registry.git.store import GitStore
 from registry.identity import Identity
 from registry.promotion import plan_promotion
 

@@ -80,8 +80,8 @@ def test_rollback_is_unarchive_then_promote(sample: Cli, repo: Path) -> None:
 
 
 def test_every_commit_has_at_most_one_published_version(sample: Cli, repo: Path) -> None:
-    from registry.check import check_tree
-    from registry.gitstore import GitStore
+    from registry.check.tree import check_tree
+    from registry.git.store import GitStore
 
     sample.ok("promote", "greeting", "2", "--yes")
     sample.ok("unarchive", "greeting", "1")
@@ -454,7 +454,7 @@ def test_a_work_tree_read_never_follows_a_symlinked_folder(repo: Path, tmp_path:
     (outside / "tests.yaml").write_text("- {name: leak, variables: {}, expect: {contains: x}}\n")
     (repo / "prompts").mkdir()
     (repo / "prompts/evil").symlink_to(outside)
-    from registry.folder import FolderSnapshot
+    from registry.git.folder import FolderSnapshot
 
     snapshot = FolderSnapshot(repo)
     assert snapshot.read("prompts/evil/prompt.yaml") is None

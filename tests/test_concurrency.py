@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, git, status_clean
-from registry.check import check_tree
-from registry.gitstore import GitStore
+from registry.check.tree import check_tree
+from registry.git.store import GitStore
 
 
 def start(cwd: Path, *args: str) -> subprocess.Popen[str]:

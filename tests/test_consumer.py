@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from inmemory import ACTOR, NOW, add_prompt, add_version, promote_version, with_file
 
-from registry.consumer import SnapshotReader
 from registry.errors import (
     InputError,
     InvalidName,
@@ -19,6 +18,7 @@ from registry.errors import (
     UnknownVariables,
     VersionNotFound,
 )
+from registry.read.versions import SnapshotReader
 from registry.snapshot import DictSnapshot
 
 

@@ -66,7 +66,7 @@ def test_the_javascript_digest_matches_promptship(tmp_path: Path) -> None:
     """A consumer in another language, following the guide, gets the digests promptship wrote."""
     from inmemory import add_prompt
 
-    from registry.export import export_bundle
+    from registry.read.export import export_bundle
     from registry.snapshot import DictSnapshot
 
     snapshot = add_prompt(

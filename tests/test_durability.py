@@ -16,9 +16,9 @@ import pytest
 from stress.scenarios import kill_runs
 
 from conftest import Cli, files_under, git, head, run_main, status_clean
-from registry.gitstore import Decision, GitStore
+from registry.git.store import Decision, GitStore
+from registry.git.worktree import begin_sync
 from registry.promotion import plan_promotion
-from registry.worktree import begin_sync
 
 
 def _age(path: Path, seconds: float) -> None:

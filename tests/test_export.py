@@ -15,7 +15,7 @@ from inmemory import add_prompt
 
 from conftest import Cli, git, head, promptship, run_main
 from registry.errors import InvalidBundle
-from registry.export import (
+from registry.read.export import (
     FORMAT,
     bundle_bytes,
     compare_bundle,
@@ -227,7 +227,7 @@ def test_a_consistent_rewrite_is_caught_against_the_repository(
 
 
 def test_compare_names_missing_extra_and_reserialised(chat: Cli, repo: Path) -> None:
-    from registry.gitstore import GitStore
+    from registry.git.store import GitStore
 
     snapshot = GitStore.open(repo).snapshot()
     original = chat.ok("export").stdout_bytes

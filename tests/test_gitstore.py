@@ -11,7 +11,7 @@ import pytest
 
 from conftest import git, head, status_clean
 from registry.catalog import load_pointer
-from registry.check import check_tree
+from registry.check.tree import check_tree
 from registry.errors import (
     ConcurrentChange,
     DirtyWorkTree,
@@ -20,7 +20,7 @@ from registry.errors import (
     RepositoryError,
     Superseded,
 )
-from registry.gitstore import GitSnapshot, GitStore
+from registry.git.store import GitSnapshot, GitStore
 from registry.identity import Identity
 from registry.lifecycle import Body, create_prompt, new_version
 from registry.promotion import plan_promotion

@@ -12,7 +12,7 @@ from inmemory import add_prompt, add_version, with_file
 
 from conftest import Cli, git, promptship, run_main
 from registry.catalog import load_version
-from registry.check import check_tree
+from registry.check.tree import check_tree
 from registry.errors import InvalidRegistry
 from registry.goldens import parse_cases, run_cases, run_tests
 from registry.snapshot import DictSnapshot

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import Cli, files_under, git, head, run_main, status_clean
 from registry.errors import SyncIncomplete
-from registry.gitstore import GitStore
+from registry.git.store import GitStore
 from registry.promotion import plan_promotion
 from registry.snapshot import ChangeSet, Snapshot
 

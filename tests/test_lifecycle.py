@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from registry.catalog import load_history, load_pointer, load_version, resolve
-from registry.check import check_tree
+from registry.check.tree import check_tree
 from registry.errors import (
     InputError,
     LifecycleError,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, git, head
-from registry.gitstore import GitStore, Operation, utc_now
+from registry.git.store import GitStore, Operation, utc_now
 from registry.identity import Identity
 from registry.lifecycle import Body, create_prompt, new_version, unarchive_version
 from registry.promotion import plan_promotion

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry.catalog import load_history, load_pointer, load_version
-from registry.check import check_tree
+from registry.check.tree import check_tree
 from registry.errors import InvalidRegistry, LifecycleError
 from registry.lifecycle import Body, archive_version, create_prompt, new_version, unarchive_version
 from registry.promotion import plan_promotion

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from registry.errors import InputError, InvalidConfig, ProviderError
-from registry.panel import model_parameters, models_to_run, plan_calls
-from registry.providers import (
+from registry.panel.plan import model_parameters, models_to_run, plan_calls
+from registry.panel.providers import (
     ChatRequest,
     Price,
     Provider,

@@ -19,10 +19,10 @@ from stress.scenarios import git_daemon
 
 from conftest import BOB, Cli, git, head, promptship, run_main, status_clean
 from registry.errors import Superseded
-from registry.gitcli import parse_push_report
-from registry.gitstore import GitStore
+from registry.git.program import parse_push_report
+from registry.git.remote import write_and_push
+from registry.git.store import GitStore
 from registry.promotion import plan_promotion
-from registry.remote import write_and_push
 
 
 @pytest.fixture

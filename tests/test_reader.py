@@ -281,7 +281,7 @@ def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
 
     from inmemory import ACTOR, add_prompt, add_version
 
-    from registry.gitstore import GitStore
+    from registry.git.store import GitStore
     from registry.identity import Identity
     from registry.promotion import plan_promotion
     from registry.snapshot import ChangeSet, DictSnapshot

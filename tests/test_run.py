@@ -593,8 +593,8 @@ import sys
 import time
 from dataclasses import replace
 import pygit2
-from registry.runner import append_run, run_log_path
-from registry.runlog import parse_log
+from registry.panel.runner import append_run, run_log_path
+from registry.panel.runlog import parse_log
 path = run_log_path(pygit2.Repository(sys.argv[1]))
 record = parse_log(path.read_bytes())[0][0]
 big = {"big": sys.argv[2] * 200_000}

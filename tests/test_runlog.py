@@ -11,9 +11,9 @@ import pytest
 from cli.columns import side_by_side, wrap_cell
 from registry.errors import ProviderError, RunNotFound
 from registry.names import Selector
-from registry.panel import Outcome, RunSpec
-from registry.providers import Reply, Target, Usage
-from registry.runlog import (
+from registry.panel.plan import Outcome, RunSpec
+from registry.panel.providers import Reply, Target, Usage
+from registry.panel.runlog import (
     Failure,
     ModelResult,
     RunRecord,

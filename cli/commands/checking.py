@@ -46,10 +46,10 @@ def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: i
     bare repository, or of --ref. With --base: the prompts the change touches, and the change
     itself. Exit status 1 when a rule is broken, 2 when the check cannot run (a base that is not
     in this clone, say)."""
-    from registry.checkpool import TreeSource, check_registry
+    from registry.check.pool import TreeSource, check_registry
+    from registry.check.report import github_report, json_report, markdown_summary, text_report
     from registry.errors import InputError
-    from registry.gitrange import check_change, resolve_commit
-    from registry.report import github_report, json_report, markdown_summary, text_report
+    from registry.git.ranges import check_change, resolve_commit
 
     store = session.store()
     if base is not None:

@@ -31,7 +31,7 @@ def export(session: Session, ref: str | None, out: str | None) -> None:
     its version, digest, type, content or messages, variables, metadata and who promoted it
     when. The same commit always gives the same bytes. Reads commits, never uncommitted files.
     docs/consumers.md describes the format."""
-    from registry.export import export_bundle
+    from registry.read.export import export_bundle
 
     snapshot = session.snapshot(ref)
     data = export_bundle(snapshot, snapshot.commit_id)
@@ -45,7 +45,7 @@ def export(session: Session, ref: str | None, out: str | None) -> None:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     from registry.errors import InputError
-    from registry.folder import write_atomic
+    from registry.git.folder import write_atomic
 
     try:
         write_atomic(path, data)
@@ -71,7 +71,7 @@ def verify(session: Session, file: str, against_repo: bool) -> None:
     the commit it names, which catches a consistently rewritten entry. Exit status 1 when
     something does not verify."""
     from registry.errors import InputError, InvalidBundle
-    from registry.export import compare_bundle, load_bundle
+    from registry.read.export import compare_bundle, load_bundle
     from registry.snapshot import DictSnapshot, Snapshot
 
     hint = "give the path of a file written by 'promptship export --out FILE'"

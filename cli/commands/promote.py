@@ -15,7 +15,7 @@ from ..output import done, proposed
 from ..session import Session, pass_session
 
 if TYPE_CHECKING:
-    from registry.gitstore import GitSnapshot
+    from registry.git.store import GitSnapshot
     from registry.identity import Identity
     from registry.snapshot import ChangeSet
 
@@ -60,7 +60,7 @@ def promote(
 
     With --branch, the commit goes on a new branch for a pull request instead."""
     from registry.gate import plan_tested_promotion
-    from registry.gitstore import utc_now
+    from registry.git.store import utc_now
 
     number = parse_version(version)
     if publish.branch is not None and ref is not None:

@@ -148,7 +148,7 @@ def versions(
 @pass_session
 def show(session: Session, selector: str, ref: str | None, as_json: bool) -> None:
     """Show one version of a prompt: production by default, @latest, or @N."""
-    from registry.consumer import SnapshotReader
+    from registry.read.versions import SnapshotReader
 
     version = SnapshotReader(session.snapshot(ref)).get(selector)
     data = version.to_json()

@@ -15,8 +15,8 @@ from ..runview import report_failures, run_json, show_rerun, show_run, show_runs
 from ..session import Session, pass_session
 
 if TYPE_CHECKING:
-    from registry.panel import RunSpec
-    from registry.runlog import RunRecord
+    from registry.panel.plan import RunSpec
+    from registry.panel.runlog import RunRecord
 
 PROVIDERS_FILE = "providers.yaml"
 
@@ -27,13 +27,13 @@ def providers_path() -> Path:
 
 
 def _log_path(session: Session) -> Path:
-    from registry.runner import run_log_path
+    from registry.panel.runner import run_log_path
 
     return run_log_path(session.store().repo)
 
 
 def _logged_runs(session: Session) -> list[RunRecord]:
-    from registry.runner import read_runs
+    from registry.panel.runner import read_runs
 
     records, unreadable = read_runs(_log_path(session))
     if unreadable:
@@ -105,8 +105,8 @@ def run(
     """
     from registry.errors import RepositoryError
     from registry.names import parse_version
-    from registry.runlog import find_run, rerun_spec
-    from registry.runner import append_run, execute, load_providers
+    from registry.panel.runlog import find_run, rerun_spec
+    from registry.panel.runner import append_run, execute, load_providers
 
     old = None
     if rerun is None:
@@ -152,7 +152,7 @@ def _spec(
 ) -> RunSpec:
     from registry.lifecycle import parse_metadata
     from registry.names import parse_selector
-    from registry.panel import RunSpec
+    from registry.panel.plan import RunSpec
 
     if selector is None:
         raise click.UsageError("give the prompt to run, NAME[@VERSION], or --rerun ID")
@@ -194,7 +194,7 @@ def runs(
     The log lives in the repository's git folder: it is never committed or pushed, and each
     clone has its own."""
     from registry.names import check_name
-    from registry.runlog import find_run
+    from registry.panel.runlog import find_run
 
     records = _logged_runs(session)
     if show_id is not None:

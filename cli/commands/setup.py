@@ -149,7 +149,7 @@ def _steps() -> list[tuple[str, list[str]]]:
 def demo(directory: Path | None) -> None:
     """Build a repository from the example registry in DIRECTORY (default: a new temporary
     folder) and walk the whole flow on it: create, render, promote, roll back, history, check."""
-    from registry.demo import create_demo_repository
+    from registry.git.demo import create_demo_repository
 
     from ..main import main as run_command
 

@@ -25,10 +25,10 @@ from hypothesis.stateful import (
 )
 
 from registry.catalog import load_version, version_numbers
-from registry.check import check_tree
+from registry.check.tree import check_tree
 from registry.errors import PromptshipError
-from registry.folder import FolderSnapshot
-from registry.gitstore import GitStore, Operation
+from registry.git.folder import FolderSnapshot
+from registry.git.store import GitStore, Operation
 from registry.identity import Identity
 from registry.lifecycle import (
     Body,

@@ -21,9 +21,9 @@ from typing import Any
 
 import pygit2
 
-from registry.check import check_tree
-from registry.folder import FolderSnapshot
-from registry.gitstore import GitStore
+from registry.check.tree import check_tree
+from registry.git.folder import FolderSnapshot
+from registry.git.store import GitStore
 from registry.history import parse_history
 from registry.identity import Identity
 from registry.lifecycle import Body, create_prompt, new_version

@@ -23,21 +23,21 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .catalog import version_numbers
-from .check import check_entry, prompt_rules, read_prompt
-from .errors import InvalidRegistry, Problem
-from .history import HistoryRecord, parse_history, parse_history_lines, same_promotion
-from .model import Pointer, Version, parse_pointer, parse_version
-from .names import (
+from ..catalog import version_numbers
+from ..errors import InvalidRegistry, Problem
+from ..history import HistoryRecord, parse_history, parse_history_lines, same_promotion
+from ..model import Pointer, Version, parse_pointer, parse_version
+from ..names import (
     RETIRE_TRAILER,
     history_path,
     pointer_path,
     prompt_dir,
     version_path,
 )
+from ..snapshot import Entry, Tree
+from ..yamlsafe import MAX_HISTORY_BYTES
 from .outcome import Promotion
-from .snapshot import Entry, Tree
-from .yamlsafe import MAX_HISTORY_BYTES
+from .tree import check_entry, prompt_rules, read_prompt
 
 __all__ = [
     "CommitStep",

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import RemoteError, RepositoryError
+from ..errors import RemoteError, RepositoryError
 
 __all__ = [
     "RefUpdate",

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pygit2
 
-from .errors import DirtyWorkTree, RepositoryError
+from ..errors import DirtyWorkTree, RepositoryError
+from ..names import PROMPTS_DIR
 from .folder import TEMP_PREFIX, default_mode, write_atomic
-from .gitindex import (
+from .index import (
     Clone,
     IndexEntry,
     ignored_untracked,
@@ -30,7 +31,6 @@ from .gitindex import (
     set_entries,
     stage_from_disk,
 )
-from .names import PROMPTS_DIR
 
 __all__ = [
     "begin_sync",

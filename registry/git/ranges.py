@@ -10,14 +10,14 @@ from __future__ import annotations
 import pygit2
 from pygit2.enums import SortMode
 
-from .check import check_root
-from .errors import CannotCheck, sort_problems
-from .gitstore import KINDS, BlobCache, GitSnapshot, GitStore, common_dir
-from .goldens import promotion_problems
-from .names import PROMPTS_DIR
-from .outcome import CheckOutcome
-from .review import CommitStep, TreeChange, review_change
-from .snapshot import Entry
+from ..check.outcome import CheckOutcome
+from ..check.review import CommitStep, TreeChange, review_change
+from ..check.tree import check_root
+from ..errors import CannotCheck, sort_problems
+from ..goldens import promotion_problems
+from ..names import PROMPTS_DIR
+from ..snapshot import Entry
+from .store import KINDS, BlobCache, GitSnapshot, GitStore, common_dir
 
 __all__ = ["check_change", "resolve_commit"]
 

@@ -17,9 +17,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .errors import InvalidConfig, Problem, ProviderError, ProviderFailure
-from .names import is_valid_name
-from .yamlsafe import YamlError, load_yaml
+from ..errors import InvalidConfig, Problem, ProviderError, ProviderFailure
+from ..names import is_valid_name
+from ..yamlsafe import YamlError, load_yaml
 
 __all__ = [
     "ECHO",

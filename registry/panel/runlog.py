@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
-from .errors import ProviderError, RunNotFound
-from .names import Selector
-from .panel import Outcome, RunSpec
+from ..errors import ProviderError, RunNotFound
+from ..names import Selector
+from .plan import Outcome, RunSpec
 from .providers import Target, Usage, label_of
 
 __all__ = [

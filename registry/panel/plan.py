@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .errors import InputError, ProviderError
-from .lifecycle import merge_metadata
-from .model import json_compatible
-from .names import Selector
+from ..errors import InputError, ProviderError
+from ..lifecycle import merge_metadata
+from ..model import json_compatible
+from ..names import Selector
+from ..templates import Rendered
 from .providers import (
     ECHO,
     ChatRequest,
@@ -28,7 +29,6 @@ from .providers import (
     parse_target,
     price_of,
 )
-from .templates import Rendered
 
 __all__ = [
     "MAX_MODELS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .errors import Problem
+from ..errors import Problem
 from .outcome import CheckOutcome, Promotion
 from .rules import rule_for
 

@@ -11,11 +11,11 @@ from itertools import accumulate
 
 import pygit2
 
-from .catalog import all_history
-from .gitcli import first_parent_line
-from .gitstore import GitSnapshot
-from .history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
-from .names import history_path
+from ..catalog import all_history
+from ..history import HistoryRecord, TimeBound, select_records, sort_records, tied_across_prompts
+from ..names import history_path
+from .program import first_parent_line
+from .store import GitSnapshot
 
 __all__ = ["commit_ranks", "query_history"]
 

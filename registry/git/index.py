@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .errors import RepositoryError
-from .gitcli import last_lines, run_git
+from ..errors import RepositoryError
+from .program import last_lines, run_git
 
 __all__ = [
     "Clone",

@@ -21,18 +21,18 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import FileMode, ObjectType
 
-from .errors import (
+from ..errors import (
     ConcurrentChange,
     LockFileExists,
     RepositoryError,
     Superseded,
     SyncIncomplete,
 )
-from .identity import Identity, resolve_identity
-from .model import parse_pointer
-from .snapshot import ChangeSet, Entry, EntryKind, Snapshot
+from ..identity import Identity, resolve_identity
+from ..model import parse_pointer
+from ..snapshot import ChangeSet, Entry, EntryKind, Snapshot
+from ..yamlsafe import MAX_FILE_BYTES
 from .worktree import begin_sync, end_sync, locked, refuse_dirty, resume_sync, sync_paths
-from .yamlsafe import MAX_FILE_BYTES
 
 __all__ = [
     "KINDS",

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import InvalidRegistry, Problem, PromptshipError
-from .goldens import check_cases
-from .history import HistoryRecord, parse_history, same_promotion
-from .model import (
+from ..errors import InvalidRegistry, Problem, PromptshipError
+from ..goldens import check_cases
+from ..history import HistoryRecord, parse_history, same_promotion
+from ..model import (
     Pointer,
     Version,
     digest_of,
@@ -27,7 +27,7 @@ from .model import (
     parse_prompt_info,
     version_from_mapping,
 )
-from .names import (
+from ..names import (
     PROMPTS_DIR,
     VERSION_FILE,
     history_path,
@@ -37,8 +37,8 @@ from .names import (
     prompt_file,
     versions_dir,
 )
-from .snapshot import Entry, Snapshot
-from .templates import check_template
+from ..snapshot import Entry, Snapshot
+from ..templates import check_template
 
 __all__ = [
     "check_entry",

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import gitcli
-from .errors import BranchDiverged, PushRejected, RepositoryError
-from .gitstore import (
+from ..errors import BranchDiverged, PushRejected, RepositoryError
+from ..identity import Identity
+from . import program as gitcli
+from .store import (
     CommitResult,
     Decision,
     GitSnapshot,
@@ -34,7 +35,6 @@ from .gitstore import (
     jitter,
     utc_now,
 )
-from .identity import Identity
 from .worktree import locked, refuse_dirty
 
 __all__ = [

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .snapshot import Entry, EntryKind
+from ..snapshot import Entry, EntryKind
 
 __all__ = ["TEMP_PREFIX", "FolderSnapshot", "default_mode", "write_atomic"]
 

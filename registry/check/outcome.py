@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Problem
-from .history import HistoryRecord
+from ..errors import Problem
+from ..history import HistoryRecord
 
 __all__ = ["CheckOutcome", "Promotion"]
 

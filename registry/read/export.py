@@ -13,9 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .consumer import PromptVersion, SnapshotReader
-from .errors import InvalidBundle, InvalidRegistry, Problem, PromptshipError
-from .model import (
+from ..errors import InvalidBundle, InvalidRegistry, Problem, PromptshipError
+from ..model import (
     DIGEST,
     TYPES,
     Version,
@@ -24,9 +23,10 @@ from .model import (
     parse_identity,
     version_from_mapping,
 )
-from .names import is_valid_name
-from .snapshot import Snapshot
-from .templates import PreparedVersion
+from ..names import is_valid_name
+from ..snapshot import Snapshot
+from ..templates import PreparedVersion
+from .versions import PromptVersion, SnapshotReader
 
 __all__ = [
     "FORMAT",

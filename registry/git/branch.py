@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import gitcli
-from .errors import BranchExists, PushRejected, RepositoryError
-from .gitstore import (
+from ..errors import BranchExists, PushRejected, RepositoryError
+from ..identity import Identity
+from . import program as gitcli
+from .remote import PushTarget, fetch_tip, require_remote
+from .store import (
     CommitResult,
     Decision,
     GitSnapshot,
@@ -22,8 +24,6 @@ from .gitstore import (
     durable,
     utc_now,
 )
-from .identity import Identity
-from .remote import PushTarget, fetch_tip, require_remote
 
 __all__ = ["BranchStart", "commit_on_new_branch", "resolve_start"]
 

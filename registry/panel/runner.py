@@ -17,10 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import resolve
-from .errors import InputError, MissingExtra, ProviderError, RepositoryError
-from .gitstore import common_dir, utc_now
-from .panel import (
+from ..catalog import resolve
+from ..errors import InputError, MissingExtra, ProviderError, RepositoryError
+from ..git.store import common_dir, utc_now
+from ..snapshot import Snapshot
+from ..templates import render_version
+from ..yamlsafe import MAX_FILE_BYTES
+from .plan import (
     Call,
     Outcome,
     RunSpec,
@@ -43,9 +46,6 @@ from .providers import (
     with_env,
 )
 from .runlog import RunRecord, make_record, parse_log, record_line
-from .snapshot import Snapshot
-from .templates import render_version
-from .yamlsafe import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     import httpx

@@ -14,10 +14,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .consumer import PromptVersion, SnapshotReader
-from .gitstore import GitSnapshot, GitStore
-from .snapshot import Entry
-from .templates import Rendered
+from ..git.store import GitSnapshot, GitStore
+from ..snapshot import Entry
+from ..templates import Rendered
+from .versions import PromptVersion, SnapshotReader
 
 __all__ = ["Registry"]
 

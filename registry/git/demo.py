@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import pygit2
 
-from .errors import PromptshipError
-from .gitstore import GitStore
-from .identity import Identity
-from .names import PROMPTS_DIR
-from .snapshot import ChangeSet
+from ..errors import PromptshipError
+from ..identity import Identity
+from ..names import PROMPTS_DIR
+from ..snapshot import ChangeSet
+from .store import GitStore
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -29,7 +29,7 @@ def example_files() -> dict[str, bytes]:
         root: Traversable = resources.files("registry.examples")
     except ModuleNotFoundError:
         # Running from a source checkout without installing: the examples are the repository's.
-        root = Path(__file__).resolve().parent.parent / PROMPTS_DIR
+        root = Path(__file__).resolve().parents[2] / PROMPTS_DIR
     files: dict[str, bytes] = {}
 
     def walk(node: Traversable, prefix: str) -> None:

@@ -2,7 +2,7 @@
 
 ``SnapshotReader`` answers ``get`` from a single snapshot and remembers every answer, so a warm
 lookup is a dictionary hit; ``PromptVersion`` is the immutable value it hands out. Both are pure:
-``registry.reader`` puts them on a git commit.
+``registry.read.registry`` puts them on a git commit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .catalog import (
+from ..catalog import (
     is_served,
     load_pointer,
     load_served,
@@ -20,11 +20,11 @@ from .catalog import (
     prompt_names,
     selected_number,
 )
-from .errors import InputError
-from .model import Message, Pointer, PromptType, Status, Version
-from .names import Selector, parse_selector, parse_version
-from .snapshot import Snapshot
-from .templates import PreparedVersion, Rendered
+from ..errors import InputError
+from ..model import Message, Pointer, PromptType, Status, Version
+from ..names import Selector, parse_selector, parse_version
+from ..snapshot import Snapshot
+from ..templates import PreparedVersion, Rendered
 
 __all__ = [
     "PromptVersion",

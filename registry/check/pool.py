@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple, dataclass
 
-from .check import check_layout, check_prompts
-from .errors import Problem, sort_problems
-from .folder import FolderSnapshot
+from ..errors import Problem, sort_problems
+from ..git.folder import FolderSnapshot
+from ..snapshot import Snapshot
 from .outcome import CheckOutcome
-from .snapshot import Snapshot
+from .tree import check_layout, check_prompts
 
 __all__ = ["PROMPTS_PER_JOB", "TreeSource", "check_registry"]
 
@@ -40,7 +40,7 @@ class TreeSource:
     def open(self) -> Snapshot:
         if self.folder is not None:
             return FolderSnapshot(self.folder, self.ignored)
-        from .gitstore import GitSnapshot, GitStore
+        from ..git.store import GitSnapshot, GitStore
 
         assert self.repository is not None
         store = GitStore.open(self.repository)
