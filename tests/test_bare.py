@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from remotes import CHANGING_COMMANDS, install_hook, remote_tip, seeded_remote, subjects
 
-from conftest import Cli, git, promptship, run_main
+from helpers.cli import Cli, promptship, run_main
+from helpers.gitrepo import git
+from helpers.remotes import CHANGING_COMMANDS, install_hook, remote_tip, seeded_remote, subjects
 
 
 @pytest.fixture

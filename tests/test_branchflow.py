@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from remotes import clone, install_hook, local_state, remote_tip, seeded_remote, subjects
 
-from conftest import BOB, Cli, changed_files, git, head, promptship, run_main
+from helpers.cli import Cli, promptship, run_main
+from helpers.gitrepo import BOB, changed_files, git, head
+from helpers.remotes import clone, install_hook, local_state, remote_tip, seeded_remote, subjects
 
 
 @pytest.fixture

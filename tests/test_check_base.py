@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from registry_repo import Registry, build_base
+
+from helpers.registry_repo import Registry, build_base
 
 G = "prompts/greeting"
 Action = Callable[[Registry], None]

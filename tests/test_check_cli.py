@@ -8,9 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from registry_repo import Registry, build_base
 
-from conftest import git, promptship, run_main
+from helpers.cli import promptship, run_main
+from helpers.gitrepo import git
+from helpers.registry_repo import Registry, build_base
 from registry.check import pool as checkpool
 from registry.check.pool import TreeSource, check_registry
 

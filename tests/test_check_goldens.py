@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import Cli, git
+from helpers.cli import Cli
+from helpers.gitrepo import git
 from registry.git.store import GitStore
 from registry.identity import Identity
 from registry.promotion import plan_promotion

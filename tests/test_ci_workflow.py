@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
-from registry_repo import Registry, build_base
 
-from conftest import git
+from helpers.gitrepo import git
+from helpers.registry_repo import Registry, build_base
 from registry.scaffold import workflow_text
 
 ROOT = Path(__file__).resolve().parent.parent

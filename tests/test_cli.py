@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, changed_files, files_under, git, head, run_main, status_clean, tree_files
+from helpers.cli import Cli, run_main
+from helpers.gitrepo import changed_files, files_under, git, head, status_clean, tree_files
 
 
 def test_flow_create_edit_render_promote_history(cli: Cli, repo: Path) -> None:

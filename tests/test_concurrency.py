@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, git, status_clean
+from helpers.cli import Cli
+from helpers.gitrepo import git, status_clean
 from registry.check.tree import check_tree
 from registry.git.store import GitStore
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from inmemory import ACTOR, NOW, add_prompt, add_version, promote_version, with_file
 
+from helpers.inmemory import ACTOR, NOW, add_prompt, add_version, promote_version, with_file
 from registry.errors import (
     InputError,
     InvalidName,

@@ -64,8 +64,7 @@ def test_the_documented_tests_files_are_valid() -> None:
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
 def test_the_javascript_digest_matches_promptship(tmp_path: Path) -> None:
     """A consumer in another language, following the guide, gets the digests promptship wrote."""
-    from inmemory import add_prompt
-
+    from helpers.inmemory import add_prompt
     from registry.read.export import export_bundle
     from registry.snapshot import DictSnapshot
 

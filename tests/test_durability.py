@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from stress.scenarios import kill_runs
 
-from conftest import Cli, files_under, git, head, run_main, status_clean
+from helpers.cli import Cli, run_main
+from helpers.gitrepo import files_under, git, head, status_clean
 from registry.git.store import Decision, GitStore
 from registry.git.worktree import begin_sync
 from registry.promotion import plan_promotion
+from stress.scenarios import kill_runs
 
 
 def _age(path: Path, seconds: float) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inmemory import add_prompt
 
-from conftest import Cli, git, head, promptship, run_main
+from helpers.cli import Cli, promptship, run_main
+from helpers.gitrepo import git, head
+from helpers.inmemory import add_prompt
 from registry.errors import InvalidBundle
 from registry.read.export import (
     FORMAT,

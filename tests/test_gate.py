@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from golden_files import commit_tests
-from inmemory import ACTOR, NOW, add_prompt, add_version, promote_version, with_file
-from remotes import local_state
 
-from conftest import Cli, git, promptship, run_main, status_clean
+from helpers.cli import Cli, promptship, run_main
+from helpers.gitrepo import git, status_clean
+from helpers.golden_files import commit_tests
+from helpers.inmemory import ACTOR, NOW, add_prompt, add_version, promote_version, with_file
+from helpers.remotes import local_state
 from registry.errors import GoldenTestsFailed, LifecycleError
 from registry.gate import SKIPPED_KEY, plan_tested_promotion
 from registry.snapshot import DictSnapshot

@@ -9,7 +9,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from conftest import git, head, status_clean
+from helpers.gitrepo import git, head, status_clean
 from registry.catalog import load_pointer
 from registry.check.tree import check_tree
 from registry.errors import (

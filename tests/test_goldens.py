@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from golden_files import commit_tests
-from inmemory import add_prompt, add_version, with_file
 
-from conftest import Cli, git, promptship, run_main
+from helpers.cli import Cli, promptship, run_main
+from helpers.gitrepo import git
+from helpers.golden_files import commit_tests
+from helpers.inmemory import add_prompt, add_version, with_file
 from registry.catalog import load_version
 from registry.check.tree import check_tree
 from registry.errors import InvalidRegistry

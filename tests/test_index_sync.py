@@ -9,7 +9,8 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from conftest import Cli, files_under, git, head, run_main, status_clean
+from helpers.cli import Cli, run_main
+from helpers.gitrepo import files_under, git, head, status_clean
 from registry.errors import SyncIncomplete
 from registry.git.store import GitStore
 from registry.promotion import plan_promotion

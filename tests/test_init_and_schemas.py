@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
-from registry_repo import Registry, build_base
 
-from conftest import changed_files, git, head, run_main
+from helpers.cli import run_main
+from helpers.gitrepo import changed_files, git, head
+from helpers.registry_repo import Registry, build_base
 from registry.scaffold import SCHEMAS
 
 

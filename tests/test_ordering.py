@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, git, head
+from helpers.cli import Cli
+from helpers.gitrepo import git, head
 from registry.git.store import GitStore, Operation, utc_now
 from registry.identity import Identity
 from registry.lifecycle import Body, create_prompt, new_version, unarchive_version

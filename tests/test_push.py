@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from remotes import (
+
+from helpers.cli import Cli, promptship, run_main
+from helpers.gitrepo import BOB, git, head, status_clean
+from helpers.remotes import (
     CHANGING_COMMANDS,
     clone,
     install_hook,
@@ -15,14 +18,12 @@ from remotes import (
     seeded_remote,
     subjects,
 )
-from stress.scenarios import git_daemon
-
-from conftest import BOB, Cli, git, head, promptship, run_main, status_clean
 from registry.errors import Superseded
 from registry.git.program import parse_push_report
 from registry.git.remote import write_and_push
 from registry.git.store import GitStore
 from registry.promotion import plan_promotion
+from stress.scenarios import git_daemon
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from stress.scenarios import local_race, remote_race
 
 

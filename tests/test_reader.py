@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, git, head, promptship
+from helpers.cli import Cli, promptship
+from helpers.gitrepo import git, head
 from registry import Registry
 from registry.errors import (
     InvalidRegistry,
@@ -279,8 +280,7 @@ def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
     import threading
     import time
 
-    from inmemory import ACTOR, add_prompt, add_version
-
+    from helpers.inmemory import ACTOR, add_prompt, add_version
     from registry.git.store import GitStore
     from registry.identity import Identity
     from registry.promotion import plan_promotion

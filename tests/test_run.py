@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat_server import RETRY_AFTER, ChatServer, closed_port, expected_reply
 
-from conftest import Cli, git, head, promptship, run_main, status_clean
+from helpers.chat_server import RETRY_AFTER, ChatServer, closed_port, expected_reply
+from helpers.cli import Cli, promptship, run_main
+from helpers.gitrepo import git, head, status_clean
 
 GREETING_V1 = "Hello, {{ name }}! Welcome to {{ app_name }}."
 GREETING_V2 = "Hi {{ name }}, welcome to {{ app_name }}!"

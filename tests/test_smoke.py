@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Cli, changed_files, promptship, status_clean
+from helpers.cli import Cli, promptship
+from helpers.gitrepo import changed_files, status_clean
 
 
 def test_promote_changes_exactly_four_files(sample: Cli, repo: Path) -> None:

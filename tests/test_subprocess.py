@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import git, promptship, status_clean
+from helpers.cli import promptship
+from helpers.gitrepo import git, status_clean
 
 
 def test_a_whole_flow_as_subprocesses(repo: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import git
+from helpers.gitrepo import git
 
 
 def commit_tests(repo: Path, text: str, prompt: str = "greeting") -> None:

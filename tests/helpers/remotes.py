@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import Cli, files_under, git
+from helpers.cli import Cli
+from helpers.gitrepo import files_under, git
 
 CHANGING_COMMANDS = [
     (["create", "summary", "--content", "Sum up {{ text }}"], "create(summary): v1"),

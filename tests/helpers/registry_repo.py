@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conftest import Cli, git, run_main
+from helpers.cli import Cli, run_main
+from helpers.gitrepo import git
 
 
 @dataclass
