@@ -24,6 +24,7 @@ COMMAND_MODULES = {
     "versions": "reading",
     "show": "reading",
     "render": "reading",
+    "diff": "reading",
     "promote": "promote",
     "history": "history",
     "check": "checking",

@@ -1,4 +1,4 @@
-"""Commands that read: list, versions, show, render."""
+"""Commands that read: list, versions, show, render, diff."""
 
 from __future__ import annotations
 
@@ -202,4 +202,32 @@ def _echo_body(content: str | None, messages: list[tuple[str, str]]) -> None:
         click.echo(part, nl=not part.endswith("\n"))
 
 
-COMMANDS = [list_, versions, show, render]
+@click.command()
+@click.argument("name")
+@click.argument("old", metavar="A")
+@click.argument("new", metavar="B")
+@read_ref_option
+@json_option
+@pass_session
+def diff(session: Session, name: str, old: str, new: str, ref: str | None, as_json: bool) -> None:
+    """Show what changed from version A to version B of prompt NAME.
+
+    A and B are version numbers (3 or v3), 'production' or 'latest'. The template is compared
+    line by line (a chat prompt's messages each under a [role] line), metadata key by key."""
+    from registry.catalog import resolve
+    from registry.diffs import diff_versions
+    from registry.names import check_name, parse_selector
+
+    check_name(name)
+    snap = session.snapshot(ref)
+    changes = diff_versions(
+        resolve(snap, parse_selector(f"{name}@{old}")),
+        resolve(snap, parse_selector(f"{name}@{new}")),
+    )
+    if as_json:
+        echo_json(changes.to_json())
+    else:
+        click.echo(changes.text(), nl=False)
+
+
+COMMANDS = [list_, versions, show, render, diff]
