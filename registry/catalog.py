@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
@@ -24,6 +24,7 @@ from .names import (
 from .snapshot import Snapshot
 
 __all__ = [
+    "PromptQuery",
     "PromptSummary",
     "SortKey",
     "all_history",
@@ -40,6 +41,7 @@ __all__ = [
     "prompt_names",
     "resolve",
     "selected_number",
+    "summarize_prompt",
     "version_numbers",
 ]
 
@@ -197,7 +199,8 @@ def load_served(pointer: Pointer, load: Callable[[int], _Loaded]) -> _Loaded:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PromptSummary:
-    """A row of ``list``: a prompt, its latest and production versions and when it changed."""
+    """A row of ``list``: a prompt, its latest and production versions and, when asked for,
+    when it was created and last changed."""
 
     name: str
     description: str
@@ -208,48 +211,76 @@ class PromptSummary:
     changed_at: str | None
 
 
-def list_prompts(
-    snapshot: Snapshot,
-    *,
-    tags: Sequence[str] = (),
-    search: str | None = None,
-    production: bool | None = None,
-    sort: SortKey = "name",
-) -> list[PromptSummary]:
-    """Prompts having every tag in ``tags``, matching ``search`` in name or description, and
-    with (``True``) or without (``False``) a production version."""
-    needle = search.casefold() if search else None
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PromptQuery:
+    """Which prompts a list shows, and in what order: every tag in ``tags``, ``search`` in the
+    name or description (any case), with (``True``) or without (``False``) a production
+    version."""
+
+    tags: tuple[str, ...] = ()
+    search: str | None = None
+    production: bool | None = None
+    sort: SortKey = "name"
+
+    @property
+    def needs_times(self) -> bool:
+        return self.sort != "name"
+
+    def describes(self, name: str, description: str, tags: Sequence[str]) -> bool:
+        """Whether a prompt's name, description and tags pass (its files need not be read)."""
+        if not set(self.tags) <= set(tags):
+            return False
+        needle = self.search.casefold() if self.search else None
+        return not needle or needle in name.casefold() or needle in description.casefold()
+
+    def selects(self, row: PromptSummary) -> bool:
+        if self.production is not None and (row.production is not None) != self.production:
+            return False
+        return self.describes(row.name, row.description, row.tags)
+
+    def ordered(self, rows: Iterable[PromptSummary]) -> list[PromptSummary]:
+        """By name; by creation, oldest first; or by last change, newest first."""
+        if self.sort == "created":
+            return sorted(rows, key=lambda r: (r.created_at or "", r.name))
+        if self.sort == "changed":
+            return sorted(rows, key=lambda r: (r.changed_at or "", r.name), reverse=True)
+        return sorted(rows, key=lambda r: r.name)
+
+
+def summarize_prompt(snapshot: Snapshot, info: PromptInfo, *, times: bool) -> PromptSummary:
+    """``info``'s prompt as a row of ``list``; with ``times``, when it was created and last
+    changed (two version files more to read)."""
+    name = info.name
+    pointer = load_pointer(snapshot, name)
+    numbers = version_numbers(snapshot, name)
+    created = changed = None
+    if times and numbers:
+        created = load_version(snapshot, name, numbers[0]).created_at
+        changed = max(
+            load_version(snapshot, name, numbers[-1]).created_at,
+            pointer.promoted_at if pointer else "",
+        )
+    return PromptSummary(
+        name=name,
+        description=info.description,
+        tags=info.tags,
+        latest=numbers[-1] if numbers else None,
+        production=pointer.version if pointer else None,
+        created_at=created,
+        changed_at=changed,
+    )
+
+
+def list_prompts(snapshot: Snapshot, query: PromptQuery | None = None) -> list[PromptSummary]:
+    """The prompts ``query`` selects, in its order (every prompt by name without one)."""
+    query = query or PromptQuery()
     rows = []
     for name in prompt_names(snapshot):
         info = load_info(snapshot, name)
-        if not set(tags) <= set(info.tags):
+        # Tags and search are decided on prompt.yaml alone, before the other files are read.
+        if not query.describes(name, info.description, info.tags):
             continue
-        if needle and needle not in name.casefold() and needle not in info.description.casefold():
-            continue
-        pointer = load_pointer(snapshot, name)
-        if production is not None and (pointer is not None) != production:
-            continue
-        numbers = version_numbers(snapshot, name)
-        created = changed = None
-        if sort != "name" and numbers:
-            created = load_version(snapshot, name, numbers[0]).created_at
-            changed = max(
-                load_version(snapshot, name, numbers[-1]).created_at,
-                pointer.promoted_at if pointer else "",
-            )
-        rows.append(
-            PromptSummary(
-                name=name,
-                description=info.description,
-                tags=info.tags,
-                latest=numbers[-1] if numbers else None,
-                production=pointer.version if pointer else None,
-                created_at=created,
-                changed_at=changed,
-            )
-        )
-    if sort == "created":
-        rows.sort(key=lambda r: (r.created_at or "", r.name))
-    elif sort == "changed":
-        rows.sort(key=lambda r: (r.changed_at or "", r.name), reverse=True)
-    return rows
+        row = summarize_prompt(snapshot, info, times=query.needs_times)
+        if query.selects(row):
+            rows.append(row)
+    return query.ordered(rows)

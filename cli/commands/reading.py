@@ -49,10 +49,11 @@ def list_(
     as_json: bool,
 ) -> None:
     """List prompts with their latest and production versions."""
-    from registry.catalog import list_prompts
+    from registry.catalog import PromptQuery, list_prompts
 
     rows = list_prompts(
-        session.snapshot(ref), tags=tags, search=search, production=production, sort=sort
+        session.snapshot(ref),
+        PromptQuery(tags=tags, search=search, production=production, sort=sort),
     )
     if as_json:
         echo_json(
