@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "verify": "export",
     "run": "running",
     "runs": "running",
+    "ui": "ui",
 }
 """Each command and the module of ``cli.commands`` that defines it (in its ``COMMANDS`` list)."""
 

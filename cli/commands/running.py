@@ -103,10 +103,9 @@ def run(
     Linux). Every run is kept in this clone's
     run log. Exit status 1 if any model failed; the others' answers are still shown.
     """
-    from registry.errors import RepositoryError
     from registry.names import parse_version
     from registry.panel.runlog import find_run, rerun_spec
-    from registry.panel.runner import append_run, execute, load_providers
+    from registry.panel.runner import run_logged
 
     old = None
     if rerun is None:
@@ -119,15 +118,11 @@ def run(
         old = find_run(_logged_runs(session), rerun)
         number = parse_version(rerun_version) if rerun_version else None
         spec = rerun_spec(old, number, timeout=timeout)
-    providers, warnings = load_providers(providers_path(), os.environ)
+    record, warnings = run_logged(
+        spec, session.snapshot(ref), providers_file=providers_path(), env=os.environ
+    )
     for warning in warnings:
         echo_warning(warning)
-    snapshot = session.snapshot(ref)
-    record = execute(spec, snapshot, commit=snapshot.commit_id, providers=providers, env=os.environ)
-    try:
-        append_run(_log_path(session), record)
-    except RepositoryError as exc:
-        echo_warning(f"{exc.message} (the run is not logged)")
     if as_json:
         echo_json(
             run_json(record) if old is None else {"old": run_json(old), "new": run_json(record)}

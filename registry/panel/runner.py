@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog import resolve
 from ..errors import InputError, MissingExtra, ProviderError, RepositoryError
-from ..git.store import common_dir, utc_now
+from ..git.store import GitSnapshot, common_dir, utc_now
 from ..snapshot import Snapshot
 from ..templates import render_version
 from ..yamlsafe import MAX_FILE_BYTES
@@ -57,6 +57,7 @@ __all__ = [
     "load_providers",
     "read_runs",
     "run_log_path",
+    "run_logged",
 ]
 
 
@@ -118,6 +119,25 @@ def execute(
         resolved=resolved,
         outcomes=outcomes,
     )
+
+
+def run_logged(
+    spec: RunSpec,
+    snapshot: GitSnapshot,
+    *,
+    providers_file: Path,
+    env: Mapping[str, str],
+) -> tuple[RunRecord, tuple[str, ...]]:
+    """A run as ``promptship run`` and the web page's test panel make it: the providers of
+    ``providers_file`` and ``env``, ``execute``, and the record appended to the clone's run log.
+    Returns the record and warnings for the user (a run that could not be logged is one)."""
+    providers, warnings = load_providers(providers_file, env)
+    record = execute(spec, snapshot, commit=snapshot.commit_id, providers=providers, env=env)
+    try:
+        append_run(run_log_path(snapshot.repo), record)
+    except RepositoryError as exc:
+        warnings = (*warnings, f"{exc.message} (the run is not logged)")
+    return record, warnings
 
 
 def send_calls(calls: Sequence[Call]) -> list[Outcome]:
