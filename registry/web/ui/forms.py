@@ -358,10 +358,12 @@ def _proposed(request: Request, name: str, number: int, done: actions.Done) -> F
 
 
 def _variables(form: FormData) -> dict[str, str]:
+    """The variables' fields; one left blank counts as not given, so the run is refused naming
+    it rather than sent with an empty value nobody meant."""
     return {
         key.removeprefix("var."): value.replace("\r\n", "\n")
         for key, value in form.multi_items()
-        if key.startswith("var.") and isinstance(value, str)
+        if key.startswith("var.") and isinstance(value, str) and value != ""
     }
 
 

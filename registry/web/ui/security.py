@@ -9,7 +9,8 @@
   name as ``Host`` and is refused, cookie or not.
 - A POST must come from this origin (``Origin`` and ``Sec-Fetch-Site``, where the browser sends
   them) and carry the forms' CSRF token (``read_form``).
-- Every answer forbids inline script and style, framing, and leaking the address in a referrer.
+- Every answer forbids inline script and style, framing, and sending its address to other sites
+  (a referrer goes to this origin only: with none at all, browsers send `Origin: null`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ _HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",
 }
