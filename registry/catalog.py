@@ -228,10 +228,12 @@ class PromptQuery:
 
     def describes(self, name: str, description: str, tags: Sequence[str]) -> bool:
         """Whether a prompt's name, description and tags pass (its files need not be read)."""
-        if not set(self.tags) <= set(tags):
+        if self.tags and not set(self.tags) <= set(tags):
             return False
-        needle = self.search.casefold() if self.search else None
-        return not needle or needle in name.casefold() or needle in description.casefold()
+        if not self.search:
+            return True
+        needle = self.search.casefold()
+        return needle in name.casefold() or needle in description.casefold()
 
     def selects(self, row: PromptSummary) -> bool:
         if self.production is not None and (row.production is not None) != self.production:

@@ -73,7 +73,9 @@ def test_the_index_selects_as_the_list_command_does(repo: Path, cli: Cli) -> Non
     index = PromptIndex()
 
     def names(**query: Any) -> list[str]:
-        return _names(index.select(snapshot, PromptQuery(**query)))
+        broken, chosen = index.select(snapshot, PromptQuery(**query))
+        assert broken == []
+        return _names(chosen)
 
     assert names(tags=("even", "ten1")) == ["p10", "p12", "p14", "p16", "p18"]
     assert names(search="NUMBER 2") == ["p02", "p20", "p21", "p22", "p23", "p24"]
@@ -96,17 +98,19 @@ def test_the_index_selects_as_the_list_command_does(repo: Path, cli: Cli) -> Non
             "--sort",
             query.sort,
         ).stdout
-        assert _names(index.select(snapshot, query)) == re.findall(r'"name": "([^"]+)"', listed)
+        assert _names(index.select(snapshot, query)[1]) == re.findall(r'"name": "([^"]+)"', listed)
 
 
-def test_an_unreadable_prompt_is_listed_first_with_its_problem(repo: Path) -> None:
+def test_an_unreadable_prompt_is_listed_whatever_the_filters(repo: Path) -> None:
     _commit_files(repo, _registry(3))
     (repo / "prompts/p01/prompt.yaml").write_text("name: [not, a, name]\n")
     git(repo, "commit", "-qam", "broken by hand")
-    rows = PromptIndex().select(GitStore.open(repo).snapshot(), PromptQuery(tags=("even",)))
-    assert _names(rows) == ["p01", "p00", "p02"]
-    assert rows[0].summary is None and rows[0].problem is not None
-    assert "prompts/p01/prompt.yaml" in rows[0].problem.message
+    query = PromptQuery(tags=("even",))
+    broken, chosen = PromptIndex().select(GitStore.open(repo).snapshot(), query)
+    assert _names(chosen) == ["p00", "p02"]
+    assert _names(broken) == ["p01"]
+    assert broken[0].summary is None and broken[0].problem is not None
+    assert "prompts/p01/prompt.yaml" in broken[0].problem.message
 
 
 @pytest.mark.parametrize(
@@ -291,3 +295,9 @@ def test_list_pages_and_filters_over_http(repo: Path) -> None:
             filtered = client.get("/?q=number&production=no&page=2").text
             assert ">40 prompts</p>" in filtered  # one page: the page asked for is clamped
             assert filtered.count('<a href="/prompts/p') == 40
+            (repo / "prompts/p06/production.yaml").write_text("version: seven\n")
+            git(repo, "commit", "-qam", "broken by hand")
+            listed = client.get("/?tag=even").text
+            assert "1 prompt cannot be read" in listed
+            assert '<li><a href="/prompts/p06">p06</a>: ' in listed
+            assert "prompts/p06/production.yaml" in listed

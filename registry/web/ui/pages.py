@@ -80,8 +80,8 @@ async def prompt_list(request: Request) -> Response:
         sort=next((s for s in _SORTS if s == sort), "name"),
     )
     snapshot = ui.workspace.snapshot()
-    rows = ui.workspace.index.select(snapshot, query)
-    page = page_of(rows, _number(params.get("page")))
+    broken, chosen = ui.workspace.index.select(snapshot, query)
+    page = page_of(chosen, _number(params.get("page")))
     kept = [(k, v) for k, v in params.multi_items() if k not in ("page", "done")]
     return render(
         request,
@@ -93,6 +93,7 @@ async def prompt_list(request: Request) -> Response:
             "tags_text": " ".join(query.tags),
             "production": params.get("production", ""),
             "page": page,
+            "broken": broken,
             "kept": kept,
         },
     )

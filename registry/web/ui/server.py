@@ -64,6 +64,7 @@ def serve(
     keys = Secrets.new()
     app = create_app(workspace, keys=keys, port=bound, providers_file=providers_file, env=env)
     address = f"http://{LOOPBACK}:{bound}/?token={keys.token}"
+    workspace.warm()
     announce(address)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="off", server_header=False

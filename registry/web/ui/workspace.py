@@ -8,7 +8,9 @@ version files by their blob's id.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from dataclasses import dataclass
 
 from ...catalog import (
@@ -46,6 +48,8 @@ class PromptIndex:
         self._rows: dict[str, ListedPrompt] = {}
         self._timed: dict[str, ListedPrompt] = {}
         self._listing: tuple[str | None, dict[str, str]] | None = None
+        # Rows are read by requests and, once at start, by a thread warming the cache.
+        self._lock = threading.Lock()
 
     def _folders(self, snapshot: GitSnapshot) -> dict[str, str]:
         commit = snapshot.commit_id
@@ -65,22 +69,25 @@ class PromptIndex:
     def rows(self, snapshot: GitSnapshot, *, times: bool) -> list[ListedPrompt]:
         """Every prompt's row in name order; with ``times``, with when each was created and
         last changed."""
-        kept = self._timed if times else self._rows
-        out = []
-        for name, folder in self._folders(snapshot).items():
-            row = kept.get(folder)
-            if row is None:
-                row = kept[folder] = _row(snapshot, name, times=times)
-            out.append(row)
-        return out
+        with self._lock:
+            kept = self._timed if times else self._rows
+            out = []
+            for name, folder in self._folders(snapshot).items():
+                row = kept.get(folder)
+                if row is None:
+                    row = kept[folder] = _row(snapshot, name, times=times)
+                out.append(row)
+            return out
 
-    def select(self, snapshot: GitSnapshot, query: PromptQuery) -> list[ListedPrompt]:
-        """The rows ``query`` selects, in its order; unreadable prompts come first, whatever
-        the filters, so a problem is never hidden by one."""
+    def select(
+        self, snapshot: GitSnapshot, query: PromptQuery
+    ) -> tuple[list[ListedPrompt], list[PromptSummary]]:
+        """The prompts whose files cannot be read (listed whatever the filters, so a problem is
+        never hidden by one), and the summaries ``query`` selects, in its order."""
         rows = self.rows(snapshot, times=query.needs_times)
         broken = [r for r in rows if r.summary is None]
         chosen = query.ordered(r.summary for r in rows if r.summary and query.selects(r.summary))
-        return broken + [ListedPrompt(name=s.name, summary=s) for s in chosen]
+        return broken, chosen
 
 
 def _row(snapshot: GitSnapshot, name: str, *, times: bool) -> ListedPrompt:
@@ -167,6 +174,19 @@ class Workspace:
         another thread (a libgit2 repository must not be used by two at once)."""
         store = GitStore.open(self.path, ref=self.branch)
         return store.snapshot_at(self.rev) if self.rev is not None else store.snapshot()
+
+    def warm(self) -> threading.Thread:
+        """Read the prompt list's rows in the background, so the first list the browser asks
+        for (10,000 prompts take seconds to read once) is ready or on its way."""
+
+        def read() -> None:
+            # A broken repository is reported by the first request that reads it.
+            with contextlib.suppress(PromptshipError):
+                self.index.rows(self.own_snapshot(), times=False)
+
+        thread = threading.Thread(target=read, name="promptship-ui-warm", daemon=True)
+        thread.start()
+        return thread
 
     def author(self) -> str | PromptshipError:
         """Who the page's commits are by, or why there is no one."""
