@@ -301,3 +301,32 @@ def test_list_pages_and_filters_over_http(repo: Path) -> None:
             assert "1 prompt cannot be read" in listed
             assert '<li><a href="/prompts/p06">p06</a>: ' in listed
             assert "prompts/p06/production.yaml" in listed
+
+
+def test_without_a_git_identity_the_page_says_so_and_refuses_writes(sample: Cli) -> None:
+    before = git(sample.path, "rev-parse", "HEAD").strip()
+    nobody: dict[str, str | None] = {
+        k: None
+        for k in (
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+        )
+    }
+    with UiServer(sample.path, env=nobody) as ui:
+        answer = httpx.get(ui.url, follow_redirects=False)
+        cookie = answer.headers["set-cookie"].split(";")[0]
+        with httpx.Client(base_url=ui.base, headers={"cookie": cookie}) as client:
+            page = client.get("/prompts/greeting/v/2/promote").text
+            assert "no git identity to record as the author" in page
+            token = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert token is not None
+            refused = client.post(
+                "/prompts/greeting/v/2/promote",
+                data={"csrf": token.group(1), "notes": "x", "expect": "1"},
+            )
+    assert refused.status_code == 409
+    assert "no git identity to record as the author" in refused.text
+    assert "hint: pass --by" in refused.text
+    assert git(sample.path, "rev-parse", "HEAD").strip() == before

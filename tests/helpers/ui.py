@@ -73,7 +73,8 @@ class UiServer:
 
     repo: Path
     args: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str | None] = field(default_factory=dict)
+    """Set over the test's environment; ``None`` removes a variable."""
     port: int = 0
     token: str = ""
     output: list[str] = field(default_factory=list)
@@ -106,7 +107,7 @@ class UiServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, **self.env},
+            env={k: v for k, v in {**os.environ, **self.env}.items() if v is not None},
         )
         found = self._wait_for_address()
         self.token = found.group(2)
