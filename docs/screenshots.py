@@ -10,7 +10,6 @@ draft with the Promote dialog open, and a prompt's Promotion History tab, into d
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,16 +20,11 @@ from playwright.sync_api import Page, sync_playwright
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from helpers.ui import CHROMIUM_ARGS, UiServer  # noqa: E402
+
 AUTHOR = {
     "GIT_AUTHOR_NAME": "Ada Example",
     "GIT_AUTHOR_EMAIL": "ada@example.com",
@@ -40,11 +34,11 @@ AUTHOR = {
 }
 
 
-def example_repository(folder: Path, env: dict[str, str]) -> Path:
+def example_repository(folder: Path) -> Path:
     repo = folder / "registry"
     shutil.copytree(ROOT / "prompts", repo / "prompts")
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "prompts"]):
-        subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+        subprocess.run(["git", *args], cwd=repo, check=True)
     return repo
 
 
@@ -64,34 +58,14 @@ def main() -> None:
     if chromium is None:
         raise SystemExit("needs chromium on the PATH (apt-get install chromium)")
     with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, **AUTHOR, "HOME": scratch, "GIT_CONFIG_GLOBAL": os.devnull}
-        repo = example_repository(Path(scratch), env)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cli", "ui", "--no-browser", "--port", "0"],
-            cwd=repo,
-            env={**env, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            found = None
-            for line in server.stdout:
-                found = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", line)
-                if found:
-                    break
-            if found is None:
-                raise SystemExit("promptship ui printed no address")
-            address = found.group(0)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
-                page = browser.new_page(viewport={"width": 1200, "height": 760})
-                page.goto(address)
-                shoot(page, address.split("/?")[0])
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        os.environ.update({**AUTHOR, "HOME": scratch, "GIT_CONFIG_GLOBAL": os.devnull})
+        repo = example_repository(Path(scratch))
+        with UiServer(repo) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1200, "height": 760})
+            page.goto(server.url)
+            shoot(page, server.base)
+            browser.close()
     for name in ("ui-list.png", "ui-promote.png", "ui-history.png"):
         print(HERE / name)
 
