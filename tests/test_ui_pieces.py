@@ -305,15 +305,9 @@ def test_list_pages_and_filters_over_http(repo: Path) -> None:
 
 def test_without_a_git_identity_the_page_says_so_and_refuses_writes(sample: Cli) -> None:
     before = git(sample.path, "rev-parse", "HEAD").strip()
-    nobody: dict[str, str | None] = {
-        k: None
-        for k in (
-            "GIT_AUTHOR_NAME",
-            "GIT_AUTHOR_EMAIL",
-            "GIT_COMMITTER_NAME",
-            "GIT_COMMITTER_EMAIL",
-        )
-    }
+    nobody: dict[str, str | None] = dict.fromkeys(
+        ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+    )
     with UiServer(sample.path, env=nobody) as ui:
         answer = httpx.get(ui.url, follow_redirects=False)
         cookie = answer.headers["set-cookie"].split(";")[0]

@@ -9,10 +9,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...catalog import PromptQuery, SortKey, load_info, load_pointer
+from ...catalog import PromptQuery, SortKey
 from ...diffs import diff_versions
 from ...errors import InputError, PromptshipError
 from ...git.history import query_history
+from ...git.store import GitSnapshot
 from ...history import parse_time_bound
 from ...model import CHAT_ROLES
 from ...names import check_name
@@ -82,7 +83,6 @@ async def prompt_list(request: Request) -> Response:
     snapshot = ui.workspace.snapshot()
     broken, chosen = ui.workspace.index.select(snapshot, query)
     page = page_of(chosen, _number(params.get("page")))
-    kept = [(k, v) for k, v in params.multi_items() if k not in ("page", "done")]
     return render(
         request,
         "list.html",
@@ -94,16 +94,21 @@ async def prompt_list(request: Request) -> Response:
             "production": params.get("production", ""),
             "page": page,
             "broken": broken,
-            "kept": kept,
+            "kept": _kept(request),
         },
     )
 
 
 def prompt_context(
-    request: Request, name: str, selected: int | None, **extra: Any
+    request: Request,
+    name: str,
+    selected: int | None,
+    snapshot: GitSnapshot | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """What every tab of a prompt shows, read from ``snapshot`` (default: read now)."""
     ui = state_of(request)
-    snapshot = ui.workspace.snapshot()
+    snapshot = snapshot or ui.workspace.snapshot()
     archived = request.query_params.get("archived") == "1"
     view = prompt_view(snapshot, ui.workspace.versions, name, selected=selected, archived=archived)
     return {
@@ -136,10 +141,9 @@ async def promote_page(request: Request) -> Response:
 
 
 def promote_context(request: Request, name: str, number: int, **extra: Any) -> dict[str, Any]:
-    context = prompt_context(request, name, number)
-    view = context["view"]
     snapshot = state_of(request).workspace.snapshot()
-    context["promotion"] = promotion_view(snapshot, name, number, view.pointer)
+    context = prompt_context(request, name, number, snapshot)
+    context["promotion"] = promotion_view(snapshot, name, number, context["view"].pointer)
     context.update(extra)
     return context
 
@@ -169,16 +173,13 @@ async def compare(request: Request) -> Response:
     name = request.path_params["name"]
     ui = state_of(request)
     snapshot = ui.workspace.snapshot()
-    load_info(snapshot, name)
-    context = prompt_context(request, name, None, tab="compare")
-    numbers = context["view"].numbers
-    if not numbers:
+    context = prompt_context(request, name, None, snapshot, tab="compare")
+    view = context["view"]
+    if not view.numbers:
         return render(request, "compare.html", {**context, "diff": None, "a": None, "b": None})
     params = request.query_params
-    pointer = load_pointer(snapshot, name)
-    default_a = pointer.version if pointer else numbers[0]
-    a = _number(params.get("a"), default_a)
-    b = _number(params.get("b"), numbers[-1])
+    a = _number(params.get("a"), view.production or view.numbers[0])
+    b = _number(params.get("b"), view.numbers[-1])
     versions = ui.workspace.versions
     diff = diff_versions(versions.get(snapshot, name, a), versions.get(snapshot, name, b))
     return render(request, "compare.html", {**context, "diff": diff, "a": a, "b": b})
@@ -196,15 +197,28 @@ def _history_filters(request: Request) -> tuple[dict[str, str], dict[str, Any]]:
 
 
 async def history_of_prompt(request: Request) -> Response:
-    name = request.path_params["name"]
+    return _history(request, request.path_params["name"])
+
+
+async def history_all(request: Request) -> Response:
+    return _history(request, None)
+
+
+def _history(request: Request, name: str | None) -> Response:
+    """Promotion records newest first, of one prompt or all; a filter that is not a date is
+    refused on the page, which then lists every record."""
     try:
         given, bounds = _history_filters(request)
         error = None
     except InputError as exc:
         given, bounds, error = dict(request.query_params), {}, exc
+    snapshot = state_of(request).workspace.snapshot()
     try:
-        context = prompt_context(request, name, None, tab="history")
-        snapshot = state_of(request).workspace.snapshot()
+        context = (
+            prompt_context(request, name, None, snapshot, tab="history")
+            if name is not None
+            else {"nav": "history", "commit": snapshot.commit_id}
+        )
         records = query_history(snapshot, name, **bounds)
     except PromptshipError as exc:
         return render(request, "refusal.html", {}, error=exc)
@@ -212,35 +226,7 @@ async def history_of_prompt(request: Request) -> Response:
     return render(
         request,
         "history.html",
-        {**context, "filters": given, "page": page, "all": False, "kept": _kept(request)},
-        error=error,
-    )
-
-
-async def history_all(request: Request) -> Response:
-    try:
-        given, bounds = _history_filters(request)
-        error = None
-    except InputError as exc:
-        given, bounds, error = dict(request.query_params), {}, exc
-    ui = state_of(request)
-    snapshot = ui.workspace.snapshot()
-    try:
-        records = query_history(snapshot, None, **bounds)
-    except PromptshipError as exc:
-        return render(request, "refusal.html", {"nav": "history"}, error=exc)
-    page = page_of(records, _number(request.query_params.get("page")), HISTORY_PAGE)
-    return render(
-        request,
-        "history.html",
-        {
-            "nav": "history",
-            "commit": snapshot.commit_id,
-            "filters": given,
-            "page": page,
-            "all": True,
-            "kept": _kept(request),
-        },
+        {**context, "filters": given, "page": page, "all": name is None, "kept": _kept(request)},
         error=error,
     )
 

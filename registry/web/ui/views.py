@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...catalog import load_info, load_pointer, version_numbers
-from ...errors import InvalidRegistry, PromptshipError
+from ...errors import PromptshipError
 from ...goldens import TestReport, run_tests
 from ...history import HistoryRecord
 from ...model import Pointer, PromptInfo, Version
@@ -153,7 +153,7 @@ def promotion_view(snapshot: Any, name: str, number: int, pointer: Pointer | Non
     try:
         report: TestReport | None = run_tests(snapshot, name, number)
         problem = None
-    except (InvalidRegistry, PromptshipError) as exc:
+    except PromptshipError as exc:  # a tests.yaml the check would refuse
         report, problem = None, exc
     return PromotionView(
         name=name,
