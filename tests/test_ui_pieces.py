@@ -322,5 +322,5 @@ def test_without_a_git_identity_the_page_says_so_and_refuses_writes(sample: Cli)
             )
     assert refused.status_code == 409
     assert "no git identity to record as the author" in refused.text
-    assert "hint: pass --by" in refused.text
+    assert "git config --global user.email you@example.com" in refused.text
     assert git(sample.path, "rev-parse", "HEAD").strip() == before
