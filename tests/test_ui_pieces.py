@@ -324,3 +324,25 @@ def test_without_a_git_identity_the_page_says_so_and_refuses_writes(sample: Cli)
     assert "no git identity to record as the author" in refused.text
     assert "git config --global user.email you@example.com" in refused.text
     assert git(sample.path, "rev-parse", "HEAD").strip() == before
+
+
+def test_the_test_panel_compares_at_most_ten_models(sample: Cli) -> None:
+    with UiServer(sample.path) as ui:
+        cookie = httpx.get(ui.url, follow_redirects=False).headers["set-cookie"].split(";")[0]
+        with httpx.Client(base_url=ui.base, headers={"cookie": cookie}, timeout=60) as client:
+            token = re.search(r'name="csrf" value="([^"]+)"', client.get("/new").text)
+            assert token is not None
+            form = {
+                "csrf": token.group(1),
+                "version": "2",
+                "var.name": "Ada",
+                "var.app_name": "Acme",
+            }
+            refused = client.post("/prompts/greeting/panel", data={**form, "models": "echo " * 11})
+            posted = client.post("/prompts/greeting/panel", data={**form, "models": "echo " * 10})
+            ran = client.get(posted.headers["location"])
+    assert refused.status_code == 422
+    assert "11 models given; a run compares at most 10" in refused.text
+    assert ran.status_code == 200
+    assert ran.text.count('aria-label="Response of echo"') == 10
+    assert ran.text.count("Hi Ada, welcome to Acme!") >= 11  # the resolved prompt, and each echo
