@@ -10,9 +10,8 @@ import click
 
 from registry.errors import PromptshipError
 
-from ..options import Publish, changing_options
+from ..options import Writing, changing_options
 from ..output import done
-from ..session import Session, pass_session
 
 
 @click.command()
@@ -28,27 +27,14 @@ from ..session import Session, pass_session
     "email, written into .github/CODEOWNERS for prompts/*/production.yaml. Repeatable.",
 )
 @changing_options
-@pass_session
-def init(
-    session: Session,
-    force: bool,
-    owners: tuple[str, ...],
-    ref: str | None,
-    by: str | None,
-    publish: Publish,
-) -> None:
+def init(writing: Writing, force: bool, owners: tuple[str, ...]) -> None:
     """Add the registry check workflow, .gitattributes, a CODEOWNERS file and the JSON Schemas of
     the registry's files, in one commit.
 
     prompts/ appears with the first 'promptship create'."""
-    from registry.scaffold import SCAFFOLD, scaffold_changes
+    from registry.scaffold import SCAFFOLD
 
-    result = session.commit(
-        lambda snap, actor, now: scaffold_changes(snap, force=force, owners=owners),
-        ref=ref,
-        by=by,
-        publish=publish,
-    )
+    result = writing.editor.init(force=force, owners=owners, **writing.publish)
     done("added " + ", ".join(SCAFFOLD), result)
     step = (
         "turn on 'Require review from Code Owners' for main"
