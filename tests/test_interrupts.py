@@ -65,8 +65,11 @@ def test_an_interrupt_inside_the_critical_section_lets_the_promotion_finish(
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert _assert_whole(repo, old) == "promoted"
-    assert b"promoted greeting v2 to production (was v1)" in out
-    assert b"interrupted" in err and b"the change is complete" in err
+    assert out == b""
+    assert err.strip().splitlines()[-1] == (
+        b"interrupted, but the change was already written, so it is complete: "
+        b"promote(greeting): v1 -> v2 (commit " + head(repo)[:10].encode() + b")"
+    )
     assert b"Aborted." not in err and b"Traceback" not in err
 
 
@@ -88,21 +91,26 @@ def test_sigint_at_random_moments_never_leaves_half_a_promotion(
         if head(repo) != base:
             git(repo, "reset", "-q", "--hard", base)
         child = _promote(repo, start_new_session=group)
-        time.sleep(rng.uniform(0.5, 1.6) * window)
+        time.sleep(rng.uniform(0.4, 1.3) * window)
         if group:
             os.killpg(child.pid, signal.SIGINT)
         else:
             child.send_signal(signal.SIGINT)
-        _, err = child.communicate(timeout=60)
+        out, err = child.communicate(timeout=60)
         state = _assert_whole(repo, base)
-        if child.returncode == 130:
+        if child.returncode == -signal.SIGINT:
+            # Ended by the signal while Python was starting, before promptship ran, or while it
+            # was shutting down, after the command had finished and said so.
+            assert state == "old" or out.startswith(b"promoted greeting v2"), (run, out, err)
+        elif child.returncode == 130:
             assert state == "old", (run, err)
             assert b"Interrupted." in err or b"Aborted." in err
+            assert b"Traceback" not in err
         else:
             assert child.returncode == 0, (run, err)
             assert state == "promoted", run
             assert b"Aborted." not in err and b"Interrupted." not in err
-        assert b"Traceback" not in err
+            assert b"Traceback" not in err
         outcomes[state] = outcomes.get(state, 0) + 1
     assert sum(outcomes.values()) == 12
 

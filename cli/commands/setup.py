@@ -137,18 +137,30 @@ def demo(directory: Path | None) -> None:
     folder) and walk the whole flow on it: create, render, promote, roll back, history, check."""
     from registry.git.demo import create_demo_repository
 
-    from ..main import main as run_command
+    from ..main import run
 
     target = (
         directory if directory is not None else Path(tempfile.mkdtemp(prefix="promptship-demo-"))
     )
-    create_demo_repository(target)
+    try:
+        create_demo_repository(target)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt from None  # the folder is left as it was found
     click.secho(f"A new registry repository, seeded with the example prompts: {target}", bold=True)
     for number, (title, args) in enumerate(_steps(), start=1):
         click.echo("")
         click.secho(f"{number}. {title}", bold=True)
         click.echo("$ promptship " + " ".join(shlex.quote(a) for a in args))
-        status = run_command(["--repo", str(target), *args])
+        try:
+            status = run(["--repo", str(target), *args])
+        except KeyboardInterrupt:
+            # Each step is one whole commit or none: the repository is as some step left it.
+            click.echo(
+                f"\nthe demo was interrupted at step {number}; its repository is left as that "
+                f"step left it: {target}",
+                err=True,
+            )
+            raise KeyboardInterrupt from None
         if status != 0:
             raise PromptshipError(
                 f"the demo stopped: step {number} failed (its error is above)",
