@@ -23,13 +23,13 @@ from registry.errors import PromptshipError, WriteInterrupted
 from .app import app
 from .output import echo_error
 
-__all__ = ["main", "run"]
+__all__ = ["main", "run_command"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the console script exits with what this returns."""
     try:
-        return run(argv)
+        return run_command(argv)
     except WriteInterrupted as exc:
         click.echo(
             f"interrupted, but the change was already written, so it is complete: "
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+def run_command(argv: Sequence[str] | None = None) -> int:
     """``main`` without the handling of Ctrl-C: a command that runs other commands (``demo``)
     stops at an interrupt instead of going on with its next step."""
     args = list(argv) if argv is not None else sys.argv[1:]

@@ -10,6 +10,7 @@ import pygit2
 import pytest
 
 from helpers.gitrepo import git, head, status_clean
+from helpers.inmemory import create, promote
 from registry.catalog import load_pointer
 from registry.check.tree import check_tree
 from registry.errors import (
@@ -23,22 +24,12 @@ from registry.errors import (
 from registry.git.publish import write_change
 from registry.git.store import GitSnapshot, GitStore
 from registry.identity import Identity
-from registry.lifecycle import Body, create_prompt, new_version
+from registry.lifecycle import Body, new_version
 from registry.promotion import plan_promotion
 from registry.snapshot import ChangeSet, Snapshot
 
 ALICE = Identity(name="Alice Example", email="alice@example.com")
 BOB = Identity(name="Bob Example", email="bob@example.com")
-
-
-def create(name: str, content: str = "hello") -> object:
-    return lambda snap, now: create_prompt(
-        snap, name, body=Body(content=content), actor=str(ALICE), now=now
-    )
-
-
-def promote(name: str, number: int, who: Identity = ALICE) -> object:
-    return lambda snap, now: plan_promotion(snap, name, number, actor=str(who), now=now)
 
 
 @pytest.fixture
@@ -111,7 +102,9 @@ def test_lost_race_to_another_prompt_is_rebuilt(bare: Path) -> None:
         if len(calls) == 1:
             # another writer lands first, on another prompt
             write_change(
-                GitStore.open(bare, ref="refs/heads/main"), promote("b", 1, BOB), identity=BOB
+                GitStore.open(bare, ref="refs/heads/main"),
+                promote("b", 1, by=str(BOB)),
+                identity=BOB,
             )
         return plan_promotion(snap, "a", 1, actor=str(ALICE), now=now)
 
@@ -155,7 +148,9 @@ def test_lost_race_on_the_same_pointer_is_superseded(bare: Path) -> None:
     def operation(snap: Snapshot, now: str) -> ChangeSet:
         if git(bare, "rev-parse", "main").strip() == tip:
             write_change(
-                GitStore.open(bare, ref="refs/heads/main"), promote("p", 1, BOB), identity=BOB
+                GitStore.open(bare, ref="refs/heads/main"),
+                promote("p", 1, by=str(BOB)),
+                identity=BOB,
             )
         return plan_promotion(snap, "p", 2, actor=str(ALICE), now=now)
 
@@ -172,7 +167,7 @@ def test_decision_base_older_than_the_tip_is_superseded(store: GitStore, repo: P
         store, lambda s, now: new_version(s, "p", actor=str(ALICE), now=now), identity=ALICE
     )
     decided = store.snapshot()
-    write_change(store, promote("p", 1, BOB), identity=BOB)
+    write_change(store, promote("p", 1, by=str(BOB)), identity=BOB)
     tip = head(repo)
     with pytest.raises(Superseded):
         write_change(store, promote("p", 2), identity=ALICE, base=decided)
@@ -183,7 +178,7 @@ def test_overlapping_edit_is_a_concurrent_change(store: GitStore, repo: Path) ->
     write_change(store, create("p"), identity=ALICE)
     decided = store.snapshot()
     (repo / "prompts/p/versions/1.yaml").write_text(
-        (repo / "prompts/p/versions/1.yaml").read_text().replace("hello", "bye")
+        (repo / "prompts/p/versions/1.yaml").read_text().replace("Hello", "Bye")
     )
     git(repo, "commit", "-qam", "hand edit")
     from registry.lifecycle import edit_version
@@ -199,7 +194,7 @@ def test_overlapping_edit_is_a_concurrent_change(store: GitStore, repo: Path) ->
             base=decided,
         )
     assert head(repo) == tip
-    assert "bye" in (repo / "prompts/p/versions/1.yaml").read_text()
+    assert "Bye" in (repo / "prompts/p/versions/1.yaml").read_text()
 
 
 def test_bare_repository_with_ref(tmp_path: Path, repo: Path) -> None:

@@ -137,7 +137,7 @@ def demo(directory: Path | None) -> None:
     folder) and walk the whole flow on it: create, render, promote, roll back, history, check."""
     from registry.git.demo import create_demo_repository
 
-    from ..main import run
+    from ..main import run_command
 
     target = (
         directory if directory is not None else Path(tempfile.mkdtemp(prefix="promptship-demo-"))
@@ -152,7 +152,7 @@ def demo(directory: Path | None) -> None:
         click.secho(f"{number}. {title}", bold=True)
         click.echo("$ promptship " + " ".join(shlex.quote(a) for a in args))
         try:
-            status = run(["--repo", str(target), *args])
+            status = run_command(["--repo", str(target), *args])
         except KeyboardInterrupt:
             # Each step is one whole commit or none: the repository is as some step left it.
             click.echo(

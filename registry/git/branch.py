@@ -41,7 +41,7 @@ def resolve_start(
         if name is None:
             raise RepositoryError(
                 "no remote to start the new branch from",
-                hint="pass --from REF (e.g. --from main), or --remote NAME",
+                hint="name where the branch starts (--from REF, e.g. main) or a remote (--remote NAME)",
             )
         start = _remote_main(repo, name)
         target = start.removeprefix(f"refs/remotes/{name}/")
@@ -61,7 +61,7 @@ def new_branch_ref(repo: pygit2.Repository, branch: str) -> str:
     if not pygit2.reference_is_valid_name(ref) or ref == "refs/heads/HEAD":
         raise RepositoryError(
             f"{branch!r} is not a valid branch name",
-            hint="e.g. --branch promote/greeting-v3 (no spaces, '..', '~', '^', ':' or '?')",
+            hint="name it like promote/greeting-v3 (no spaces, '..', '~', '^', ':' or '?')",
         )
     # git keeps refs as paths: 'promote/x' cannot sit beside a branch 'promote', nor the other
     # way round, so such a name is taken too. Found now, before anything is built or pushed.
@@ -113,7 +113,8 @@ def _remote_main(repo: pygit2.Repository, remote: str) -> str:
     raise RepositoryError(
         f"no main branch of {remote!r} to start the new branch from "
         f"({remote}/HEAD, {remote}/main and {remote}/master are unknown here)",
-        hint=f"fetch it first (git fetch {remote}), or pass --from REF (e.g. --from main)",
+        hint=f"fetch it first (git fetch {remote}), or name where the branch starts "
+        "(--from REF, e.g. main)",
     )
 
 

@@ -48,7 +48,8 @@ def push_target(store: GitStore, remote: str | None = None) -> PushTarget:
         if upstream is None or upstream == ".":
             raise RepositoryError(
                 f"branch {short!r} has no upstream on a remote to push to",
-                hint=f"pass --remote NAME ('git remote -v' lists them), or set one: "
+                hint=f"name a remote to push to (--remote NAME; 'git remote -v' lists them), or set "
+                f"the branch's upstream: "
                 f"git branch --set-upstream-to origin/{short} {short}",
             )
         remote = upstream

@@ -149,7 +149,7 @@ class GitStore:
         if found is None:
             raise RepositoryError(
                 f"not inside a git repository: {start}",
-                hint="run it inside your registry's clone, pass --repo PATH, or 'git init' one",
+                hint="open your registry's clone (run it inside, or --repo PATH), or 'git init' one",
             )
         try:
             repo = pygit2.Repository(found)
@@ -257,11 +257,13 @@ def _head_branch(repo: pygit2.Repository) -> str:
     except KeyError:
         raise RepositoryError(
             "the repository has no HEAD",
-            hint="run 'git status' to see what git says, or pass --ref refs/heads/<branch>",
+            hint="run 'git status' to see what git says, or name the branch to write "
+            "(--ref refs/heads/<branch>)",
         ) from None
     if head.type != pygit2.enums.ReferenceType.SYMBOLIC:
         raise RepositoryError(
             "HEAD is detached; promptship commits to a branch",
-            hint="check out a branch (git switch main), or pass --ref refs/heads/<branch>",
+            hint="check out a branch (git switch main), or name the branch to write "
+            "(--ref refs/heads/<branch>)",
         )
     return str(head.target)
