@@ -277,12 +277,7 @@ class Editor:
         """Draft -> archived (the production version is archived by promoting another)."""
         from .lifecycle import archive_version
 
-        number = parse_version_number(version)
-        return self._write(
-            lambda snap, actor, now: archive_version(snap, name, number, actor=actor, now=now),
-            push=push,
-            remote=remote,
-        )
+        return self._change_status(archive_version, name, version, push=push, remote=remote)
 
     def unarchive(
         self, name: str, version: int | str, *, push: bool = False, remote: str | None = None
@@ -290,9 +285,20 @@ class Editor:
         """Archived -> draft, so it can be promoted again (a rollback)."""
         from .lifecycle import unarchive_version
 
+        return self._change_status(unarchive_version, name, version, push=push, remote=remote)
+
+    def _change_status(
+        self,
+        change: Callable[..., ChangeSet],
+        name: str,
+        version: int | str,
+        *,
+        push: bool,
+        remote: str | None,
+    ) -> WriteResult:
         number = parse_version_number(version)
         return self._write(
-            lambda snap, actor, now: unarchive_version(snap, name, number, actor=actor, now=now),
+            lambda snap, actor, now: change(snap, name, number, actor=actor, now=now),
             push=push,
             remote=remote,
         )

@@ -6,7 +6,6 @@ to be whole and the command says the change is complete (exit 0). Never a staged
 from __future__ import annotations
 
 import os
-import pty
 import random
 import signal
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 
 from helpers.cli import Cli
 from helpers.gitrepo import git, head, status_clean
+from helpers.terminal import answer_on_terminal
 
 JOURNAL = Path(".git") / "promptship-sync.json"
 TOUCHED = [
@@ -142,24 +142,11 @@ def test_the_confirmation_goes_to_the_terminal_when_output_is_redirected(
     sample: Cli, repo: Path, tmp_path: Path
 ) -> None:
     out_file = tmp_path / "out.txt"
-    leader, follower = pty.openpty()
     with out_file.open("wb") as out:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "cli", "promote", "greeting", "2"],
-            cwd=repo,
-            stdin=follower,
-            stdout=out,
-            stderr=follower,
+        status, seen = answer_on_terminal(
+            repo, "promote", "greeting", "2", answer="y\n", stdout=out
         )
-        os.close(follower)
-        seen = b""
-        while b"Proceed?" not in seen:
-            chunk = os.read(leader, 1024)
-            assert chunk, seen
-            seen += chunk
-        os.write(leader, b"y\n")
-        assert child.wait(timeout=30) == 0
-    os.close(leader)
+    assert status == 0
     assert b"Promote greeting to production" in seen
     written = out_file.read_text()
     assert "Proceed?" not in written
@@ -170,31 +157,16 @@ def test_a_promotion_made_while_the_person_reads_is_superseded(sample: Cli, repo
     """The plan shown said v1 -> v2; meanwhile someone promoted v3. Answering y refuses, as
     superseded, instead of replacing their promotion."""
     sample.ok("new-version", "greeting", "--content", "Hey {{ name }}")
-    leader, follower = pty.openpty()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "cli", "promote", "greeting", "2"],
-        cwd=repo,
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
+    theirs: list[str] = []
+
+    def bob_promotes_v3() -> None:
+        sample.ok("promote", "greeting", "3", "--yes", "--by", "Bob Example <bob@example.com>")
+        theirs.append(head(repo))
+
+    status, seen = answer_on_terminal(
+        repo, "promote", "greeting", "2", answer="y\n", meanwhile=bob_promotes_v3
     )
-    os.close(follower)
-    seen = b""
-    while b"Proceed?" not in seen:
-        chunk = os.read(leader, 1024)
-        assert chunk, seen
-        seen += chunk
-    sample.ok("promote", "greeting", "3", "--yes", "--by", "Bob Example <bob@example.com>")
-    theirs = head(repo)
-    os.write(leader, b"y\n")
-    status = child.wait(timeout=30)
-    try:
-        while chunk := os.read(leader, 1024):
-            seen += chunk
-    except OSError:
-        pass
-    os.close(leader)
     assert status == 1
     assert b"superseded by v3 (promoted by Bob Example <bob@example.com> at" in seen
-    assert head(repo) == theirs
+    assert [head(repo)] == theirs
     assert status_clean(repo)

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import pty
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +12,7 @@ import pytest
 
 from helpers.cli import Cli
 from helpers.gitrepo import git, head
+from helpers.terminal import answer_on_terminal
 from registry.git.decision import Operation
 from registry.git.publish import write_change
 from registry.git.store import GitStore, utc_now
@@ -165,28 +162,9 @@ def test_list_sorted_by_creation_and_change(repo: Path, cli: Cli) -> None:
 @pytest.mark.parametrize(("answer", "promoted"), [("y\n", True), ("n\n", False)])
 def test_promote_asks_on_a_terminal(sample: Cli, repo: Path, answer: str, promoted: bool) -> None:
     tip = head(repo)
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "promote", "greeting", "2", "--notes", "Friendlier"],
-        cwd=repo,
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
+    status, seen = answer_on_terminal(
+        repo, "promote", "greeting", "2", "--notes", "Friendlier", answer=answer
     )
-    os.close(follower)
-    seen = b""
-    while b"Proceed?" not in seen:
-        chunk = os.read(leader, 1024)
-        assert chunk, seen
-        seen += chunk
-    os.write(leader, answer.encode())
-    status = process.wait(timeout=30)
-    try:
-        while chunk := os.read(leader, 1024):
-            seen += chunk
-    except OSError:
-        pass
-    os.close(leader)
     text = seen.decode()
     assert "from:  v1 (published -> archived)" in text and "to:    v2 (draft -> published)" in text
     assert "notes: Friendlier" in text
