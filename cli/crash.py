@@ -27,7 +27,7 @@ def crash_log_path() -> Path:
 
 def crash_report(exc: BaseException, argv: Sequence[str]) -> str:
     """The traceback of ``exc``, the command that raised it, and the versions in use."""
-    from registry.git.versions import git_versions
+    from registry.git.diagnostics import git_versions
 
     try:
         ours = metadata.version("promptship")

@@ -1,5 +1,5 @@
-"""The versions of the git machinery in use (pygit2, libgit2, the git program), for bug
-reports."""
+"""The versions of the git machinery in use (pygit2, libgit2, the git program), for the crash
+log of a bug."""
 
 from __future__ import annotations
 
