@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .errors import InputError
-from .lifecycle import Body, Text
 from .model import CHAT_ROLES, Message, PromptType, as_message
 from .names import parse_version_number
 
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from .git.store import GitStore
     from .history import HistoryRecord
     from .identity import Identity
+    from .lifecycle import Body, Text
     from .snapshot import ChangeSet, Snapshot
 
 __all__ = [
@@ -533,6 +533,10 @@ def _new_branch(branch: str | None, begin: BranchStart | None) -> NewBranch | No
 
 def _body(content: str | Text | None, messages: Sequence[MessageLike] | None) -> Body | Text | None:
     """What a version's template is to be: text, messages, or (``None``) as it was."""
+    # Here, not at the top: the lifecycle loads the template engine, which a promotion needs
+    # only when the version has golden cases.
+    from .lifecycle import Body, Text
+
     if content is not None and messages is not None:
         raise InputError(
             "give content (a text prompt) or messages (a chat prompt), not both",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -37,10 +36,11 @@ def deferred_interrupts() -> Iterator[Deferred]:
     """Run the block with SIGINT remembered instead of raised. Outside the main thread (a web
     server's worker, say) signals never reach the code, so nothing needs deferring there."""
     deferred = Deferred()
-    if threading.current_thread() is not threading.main_thread():
+    try:
+        previous = signal.signal(signal.SIGINT, deferred._handler)
+    except ValueError:  # not the main thread
         yield deferred
         return
-    previous = signal.signal(signal.SIGINT, deferred._handler)
     try:
         if os.environ.get(_TEST_HOOK):
             signal.raise_signal(signal.SIGINT)

@@ -26,22 +26,23 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pygit2
 
 from ..errors import BranchDiverged, BranchExists, PushRejected, RepositoryError
 from ..identity import Identity
 from ..snapshot import ChangeSet
-from .branch import BranchStart, new_branch_ref
 from .commit import create_commit, durable
 from .decision import Decision, Operation
 from .interrupts import deferred_interrupts
-from .program import push, remote_has_ref
-from .remote import changed_paths, contains, fetch_tip, push_target
 from .store import GitSnapshot, GitStore, utc_now
 from .update_ref import create_branch, gave_up, jitter
 from .worktree import move_and_sync, refuse_dirty, writing
+
+if TYPE_CHECKING:
+    # Loaded by the publishing steps that use them: a commit on the branch needs neither.
+    from .branch import BranchStart
 
 __all__ = [
     "CommitResult",
@@ -193,6 +194,8 @@ class Pushed:
     max_attempts = MAX_PUSH_ATTEMPTS
 
     def __init__(self, store: GitStore, remote: str | None = None) -> None:
+        from .remote import push_target
+
         self.store = store
         self.branch = store.branch
         self.target = push_target(store, remote)
@@ -211,6 +214,9 @@ class Pushed:
     def land(
         self, parent: pygit2.Commit | None, new: pygit2.Oid, changes: ChangeSet
     ) -> Landed | None:
+        from .program import push
+        from .remote import changed_paths
+
         store, target = self.store, self.target
         paths = set(changes.writes) | changed_paths(store.repo, self._local, new)
         if store.checked_out:
@@ -228,6 +234,8 @@ class Pushed:
     def next_parent(self, attempt: int, parent: pygit2.Commit | None) -> pygit2.Commit | None:
         # Pause before fetching, not after: the time between fetch and push is the window in
         # which the next writer can win again.
+        from .remote import contains, fetch_tip
+
         time.sleep(jitter(attempt, _PUSH_RETRY_PAUSE, cap=4))
         repo = self.store.repo
         tip = fetch_tip(self.store, self.target, holding_lock=self.store.checked_out)
@@ -251,6 +259,8 @@ class Pushed:
         """After a push, move a branch no work tree follows to ``new`` if it moved meanwhile
         only to commits ``new`` already holds (another process in this repository pushed
         before us)."""
+        from .remote import contains
+
         if self.store.checked_out:
             return False
         pushed = self.store.repo[new].peel(pygit2.Commit)
@@ -270,6 +280,8 @@ class OnNewBranch:
     max_attempts = 1
 
     def __init__(self, store: GitStore, name: str, start: BranchStart, *, push: bool) -> None:
+        from .branch import new_branch_ref
+
         self.store = store
         self.branch = new_branch_ref(store.repo, name)
         self.start = start
@@ -286,6 +298,8 @@ class OnNewBranch:
         return self.start.snapshot.commit
 
     def land(self, parent: pygit2.Commit | None, new: pygit2.Oid, changes: ChangeSet) -> Landed:
+        from .program import push, remote_has_ref
+
         repo, ref = self.store.repo, self.branch
         short = ref.removeprefix("refs/heads/")
         remote = self.start.remote
