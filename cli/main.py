@@ -13,8 +13,10 @@ change is complete and exits 0, since that is the state of the repository.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import click
 
@@ -26,8 +28,32 @@ from .output import echo_error
 __all__ = ["main", "run_command"]
 
 
+class _Interrupts:
+    """SIGINT handled as Python does by default (``KeyboardInterrupt``), and remembered: a
+    Ctrl-C that lands inside an import can surface as an ``ImportError``, which is no bug."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the console script exits with what this returns."""
+    try:
+        previous = signal.signal(signal.SIGINT, _Interrupts())
+    except ValueError:  # not the main thread: no signal reaches this code
+        previous = None
+    try:
+        return _outcome(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _outcome(argv: Sequence[str] | None) -> int:
     try:
         return run_command(argv)
     except WriteInterrupted as exc:
@@ -70,6 +96,9 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         raise
     except Exception as exc:
+        handler = signal.getsignal(signal.SIGINT)
+        if isinstance(handler, _Interrupts) and handler.seen:
+            raise KeyboardInterrupt from None
         report_crash(exc, args)
         return 3
     return result if isinstance(result, int) else 0
