@@ -153,7 +153,7 @@ def demo(directory: Path | None) -> None:
         click.echo("$ promptship " + " ".join(shlex.quote(a) for a in args))
         try:
             status = run_command(["--repo", str(target), *args])
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.exceptions.Abort):
             # Each step is one whole commit or none: the repository is as some step left it.
             click.echo(
                 f"\nthe demo was interrupted at step {number}; its repository is left as that "
