@@ -61,7 +61,7 @@ def _plain_variables(text: str) -> frozenset[str] | None:
     Most prompts are, and recognising them is a hundred times cheaper than Jinja's parser, which
     matters when a check reads 100,000 versions or a server prepares 10,000 prompts. Anything
     else gets the full parse."""
-    found = set()
+    found: set[str] = set()
     position = 0
     while True:
         opener = _OPENER.search(text, position)
