@@ -314,7 +314,7 @@ def test_refusals_before_listening(
     }
     done = promptship(repo, "serve", "--port", "0", *(a.format(**values) for a in args))
     assert done.returncode == 1, done.stderr
-    assert f"error: " in done.stderr and message in done.stderr
+    assert "error: " in done.stderr and message in done.stderr
     assert "hint: " in done.stderr and "Traceback" not in done.stderr
 
 

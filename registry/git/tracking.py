@@ -78,7 +78,8 @@ def _full_ref(repo: pygit2.Repository, ref: str | None) -> str:
     for name in candidates:
         if not name.startswith(("refs/heads/", "refs/remotes/")):
             continue
-        if pygit2.reference_is_valid_name(name) and name in repo.references:
+        # A full name may wait for its first commit; a short one must name what exists.
+        if pygit2.reference_is_valid_name(name) and (not short or name in repo.references):
             return name
     raise InputError(
         f"{ref!r} is not a branch or remote-tracking branch of this repository",
