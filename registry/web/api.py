@@ -271,7 +271,7 @@ def _query(request: Request, allowed: tuple[str, ...]) -> dict[str, str]:
 def _json(
     data: object, status: int = 200, headers: list[tuple[bytes, bytes]] | None = None
 ) -> Response:
-    body = orjson.dumps(data)
+    body = orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
     return _Prepared(
         body, status, [*(headers or []), _JSON, (b"content-length", str(len(body)).encode())]
     )

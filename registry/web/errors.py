@@ -100,7 +100,7 @@ def error_body(error: PromptshipError | None = None, **plain: str) -> bytes:
     else:
         data = {"type": type(error).__name__, "message": error.message, "hint": error.hint}
         data.update(_fields(error))
-    return orjson.dumps({"error": data})
+    return orjson.dumps({"error": data}, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def _fields(error: PromptshipError) -> Mapping[str, Any]:

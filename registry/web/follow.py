@@ -305,4 +305,4 @@ def _split(names: Sequence[str], parts: int) -> list[list[str]]:
 
 
 def _json_list(items: Iterable[object]) -> bytes:
-    return orjson.dumps(list(items))
+    return orjson.dumps(list(items), option=orjson.OPT_APPEND_NEWLINE)

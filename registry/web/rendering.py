@@ -66,7 +66,9 @@ def render_answer(version: Version, variables: Mapping[str, Any]) -> tuple[int, 
                 f"the rendered text is longer than {MAX_OUTPUT_BYTES:,} characters",
                 hint="check the template and the values: a loop or a repeat may run away",
             )
-        return 200, orjson.dumps(rendered.to_json(), option=orjson.OPT_SORT_KEYS)
+        return 200, orjson.dumps(
+            rendered.to_json(), option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+        )
     except PromptshipError as exc:
         return status_of(exc), error_body(exc)
     except MemoryError:

@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 _LAZY_BUDGET = 64 << 20
+_ANSWER = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+"""Answers are JSON with sorted keys and a final line break, which a terminal shows whole."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ def answer_json(version: PromptVersion) -> dict[str, Any]:
 
 
 def version_answer(version: PromptVersion) -> Answer:
-    return Answer.of(orjson.dumps(answer_json(version), option=orjson.OPT_SORT_KEYS))
+    return Answer.of(orjson.dumps(answer_json(version), option=_ANSWER))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -158,7 +160,7 @@ class Served:
         self.production: dict[str, Answer] = {
             p.name: p.production for p in ordered if p.production is not None
         }
-        self.listing = Answer.of(b'{"prompts":[' + b",".join(p.row for p in ordered) + b"]}")
+        self.listing = Answer.of(b'{"prompts":[' + b",".join(p.row for p in ordered) + b"]}\n")
         # The bundle names its commit: one commit, one bundle, so the commit is its ETag.
         bundle = join_bundle(commit, [p.export for p in ordered if p.export is not None])
         self.export = Answer(bundle, f'"{commit}"')
@@ -206,6 +208,7 @@ def event_items(changes: Iterable[PreparedPrompt | str], *, with_answers: bool) 
             {"digest": change.digest, "name": change.name}, option=orjson.OPT_SORT_KEYS
         )[:-1]
         tail = b',"version":' + orjson.dumps(change.version) + b"}"
-        answer = change.production.body if change.production else b"null"
+        # An event's data is one line: the answer without its final line break.
+        answer = change.production.body.rstrip(b"\n") if change.production else b"null"
         parts.append(head + (b',"prompt":' + answer if with_answers else b"") + tail)
     return b"[" + b",".join(parts) + b"]"
