@@ -30,7 +30,7 @@ from .events import EventHub, commit_frame
 from .follow import Follower
 from .metrics import exposition
 from .rendering import Renderer, variables_of
-from .served import Answer, Served
+from .served import JSON_TYPE, Answer, Served
 from .webhook import check_signature, pushed_ref
 from .workers import warm_up
 
@@ -38,9 +38,10 @@ __all__ = ["ApiOptions", "build_app"]
 
 MAX_STREAMS = 10_000
 PING_SECONDS = 15.0
+FLUSH_SECONDS = 0.2
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
 _MAX_QUERY_VALUE = 200
-_JSON = (b"content-type", b"application/json")
+_JSON = JSON_TYPE
 _NO_CACHE = (b"cache-control", b"no-cache")
 
 
@@ -84,15 +85,11 @@ class Api:
         return served
 
     def _answer(self, request: Request, served: Served, answer: Answer) -> Response:
-        headers = [
-            (b"etag", answer.etag.encode()),
-            (b"x-promptship-commit", served.commit.encode()),
-            _NO_CACHE,
-        ]
         if answer.status == 200 and _matches(request, answer.etag):
-            return _Prepared(b"", 304, headers)
-        headers += [_JSON, (b"content-length", str(len(answer.body)).encode())]
-        return _Prepared(answer.body, answer.status, headers)
+            return _Prepared(b"", 304, [answer.headers[0], served.commit_header, _NO_CACHE])
+        return _Prepared(
+            answer.body, answer.status, [*answer.headers, served.commit_header, _NO_CACHE]
+        )
 
     async def _lazy(self, served: Served, key: tuple[str, ...]) -> Answer:
         found = served.lazy.cached(key)
@@ -329,14 +326,15 @@ def build_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(warm_up)
-        task = asyncio.create_task(follower.run())
+        tasks = [asyncio.create_task(follower.run()), asyncio.create_task(_flushing(log))]
         log.write("started", ref=follower.tracking.describe())
         try:
             yield
         finally:
             hub.close()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.to_thread(_close, follower, renderer)
             log.write("stopped")
 
@@ -363,6 +361,16 @@ def build_app(
         lifespan=lifespan,
     )
     return Access(app, tokens=options.tokens, log=log, statuses=follower.health.statuses)
+
+
+async def _flushing(log: JsonLines) -> None:
+    """Write the gathered request lines a few times a second (and once more at the end)."""
+    try:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            log.flush()
+    finally:
+        log.flush()
 
 
 def _close(follower: Follower, renderer: Renderer) -> None:

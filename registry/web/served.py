@@ -42,17 +42,23 @@ _ANSWER = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 """Answers are JSON with sorted keys and a final line break, which a terminal shows whole."""
 
 
+JSON_TYPE = (b"content-type", b"application/json")
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A response body with its strong ETag and status."""
+    """A response body with its strong ETag, its status, and its headers ready to send."""
 
     body: bytes
     etag: str
     status: int = 200
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
     @classmethod
-    def of(cls, body: bytes, status: int = 200) -> Answer:
-        return cls(body, '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"', status)
+    def of(cls, body: bytes, status: int = 200, etag: str | None = None) -> Answer:
+        etag = etag or '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+        headers = ((b"etag", etag.encode()), JSON_TYPE, (b"content-length", b"%d" % len(body)))
+        return cls(body, etag, status, headers)
 
     @classmethod
     def refusal(cls, error: PromptshipError) -> Answer:
@@ -153,6 +159,7 @@ class Served:
         lazy: Lazy,
     ) -> None:
         self.commit = commit
+        self.commit_header = (b"x-promptship-commit", commit.encode())
         self.prompts = prompts
         self.lazy = lazy
         names = sorted(prompts)
@@ -163,7 +170,7 @@ class Served:
         self.listing = Answer.of(b'{"prompts":[' + b",".join(p.row for p in ordered) + b"]}\n")
         # The bundle names its commit: one commit, one bundle, so the commit is its ETag.
         bundle = join_bundle(commit, [p.export for p in ordered if p.export is not None])
-        self.export = Answer(bundle, f'"{commit}"')
+        self.export = Answer.of(bundle, etag=f'"{commit}"')
 
     def advance(
         self,
