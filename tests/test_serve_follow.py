@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers.attack import commit_tree, tree_with
+from helpers.attack import commit_tree, push_commit_on, tree_with
 from helpers.cli import promptship
 from helpers.gitrepo import git
 from helpers.remotes import clone, remote_tip, seeded_remote
@@ -147,26 +147,16 @@ def test_promoting_another_prompt_leaves_an_etag_as_it_was(
     assert changed.status_code == 200 and changed.json()["version"] == 3
 
 
-def hand_made(work: Path, writes: dict[str, str | bytes | None], message: str) -> str:
-    """A commit by git plumbing on the clone's main, pushed: what no promptship command makes."""
-    parent = git(work, "rev-parse", "HEAD").strip()
-    commit = commit_tree(work, tree_with(work, parent, writes), [parent], message)
-    git(work, "update-ref", "refs/heads/main", commit)
-    git(work, "reset", "-q", "--hard", commit)
-    git(work, "push", "-q", "origin", "main")
-    return commit
-
-
 def test_a_commit_that_breaks_the_rules_is_not_served_and_the_next_good_one_is(
     servers: Servers, remote: Path, work: Path
 ) -> None:
     server = servers.start(repo=remote)
     good = remote_tip(remote)
     draft = (work / "prompts/farewell/versions/1.yaml").read_text()
-    bad = hand_made(
+    bad = push_commit_on(
         work,
         {"prompts/farewell/versions/1.yaml": draft.replace("status: draft", "status: shipped")},
-        "break farewell's draft",
+        message="break farewell's draft",
     )
 
     degraded = eventually(lambda: server.readiness()["degraded"], what="the refusal")
@@ -179,7 +169,9 @@ def test_a_commit_that_breaks_the_rules_is_not_served_and_the_next_good_one_is(
     (refused,) = server.events("refused")
     assert refused["commit"] == bad
 
-    fixed = hand_made(work, {"prompts/farewell/versions/1.yaml": draft}, "restore the draft")
+    fixed = push_commit_on(
+        work, {"prompts/farewell/versions/1.yaml": draft}, message="restore the draft"
+    )
     server.wait_commit(fixed)
     assert server.readiness()["degraded"] is None
 
@@ -190,10 +182,10 @@ def test_editing_published_content_is_never_served(
     server = servers.start(repo=remote)
     good = remote_tip(remote)
     published = (work / "prompts/greeting/versions/1.yaml").read_text()
-    bad = hand_made(
+    bad = push_commit_on(
         work,
         {"prompts/greeting/versions/1.yaml": published.replace("Hello", "Yo")},
-        "rewrite what production serves",
+        message="rewrite what production serves",
     )
     degraded = eventually(lambda: server.readiness()["degraded"], what="the refusal")
     assert degraded["tip"] == bad and "frozen" in degraded["reason"]
@@ -393,7 +385,9 @@ def test_an_unborn_branch_is_served_from_its_first_commit(
 
 def test_not_ready_answers_503(servers: Servers, remote: Path, work: Path) -> None:
     draft = (work / "prompts/farewell/versions/1.yaml").read_text()
-    hand_made(work, {"prompts/farewell/versions/1.yaml": draft.replace("draft", "shipped")}, "bad")
+    push_commit_on(
+        work, {"prompts/farewell/versions/1.yaml": draft.replace("draft", "shipped")}, message="bad"
+    )
     server = servers.start(repo=remote, wait=False)
     degraded = eventually(
         lambda: server.client.get("/readyz").json()["degraded"], what="the first refusal"

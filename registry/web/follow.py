@@ -22,7 +22,7 @@ import orjson
 import pygit2
 
 from ..check.pool import available_cpus
-from ..errors import PromptshipError, RemoteError
+from ..errors import PromptshipError
 from ..git import tracking as tracked
 from ..git.history import query_history
 from ..git.store import GitStore
@@ -40,7 +40,7 @@ from .verify import (
     verify_layout,
     verify_prompts,
 )
-from .workers import TaskTimeout, Workers
+from .workers import TaskTimeout, WorkerFailed, Workers
 
 __all__ = ["Degraded", "Follower", "Health"]
 
@@ -115,7 +115,16 @@ class Follower:
         self._wake.set()
 
     async def run(self) -> None:
-        """Follow until cancelled."""
+        """Follow until cancelled. A failure of the follower itself (not of a commit: those are
+        refused) is logged and retried after a pause, so serving never stops on it."""
+        while True:
+            try:
+                await self._follow()
+            except Exception as exc:
+                self.log.write("error", where="follow", error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(_RETRY_SECONDS[0])
+
+    async def _follow(self) -> None:
         next_fetch = 0.0
         failures = 0
         while True:
@@ -157,7 +166,7 @@ class Follower:
         self.health.fetches += 1
         try:
             await asyncio.to_thread(tracked.fetch, self.tracking)
-        except RemoteError as exc:
+        except PromptshipError as exc:
             self.health.fetch_failures += 1
             self.health.fetch_error = exc.message
             self.log.write("fetch-failed", remote=self.tracking.remote, error=exc.message)
@@ -177,7 +186,7 @@ class Follower:
                 verdict = await self.workers.run(
                     self.check_seconds, verify_change, repository, served.commit, tip
                 )
-        except TaskTimeout as exc:
+        except (TaskTimeout, WorkerFailed) as exc:
             verdict = Verdict(commit=tip, problems=(exc.message,))
         self.health.last_verify_seconds = time.monotonic() - began
         if not verdict.ok:
@@ -270,9 +279,9 @@ class Follower:
         served = self.served
         assert served is not None
         key = (served.commit, last)
-        if key in self._catch_ups:
-            return self._catch_ups[key]
         with self._reads_lock:
+            if key in self._catch_ups:
+                return self._catch_ups[key]
             how = relation(self._reads.repo, served.commit, last)
             names = (
                 changed_pointers(self._reads.repo, last, served.commit) if how == "ancestor" else []
@@ -291,9 +300,10 @@ class Follower:
                 prepared = served.prompts.get(name)
                 changes.append(prepared if prepared and prepared.production else name)
             frame = commit_frame(served.commit, last, changes)
-        self._catch_ups[key] = frame
-        while len(self._catch_ups) > 256:
-            self._catch_ups.popitem(last=False)
+        with self._reads_lock:
+            self._catch_ups[key] = frame
+            while len(self._catch_ups) > 256:
+                self._catch_ups.popitem(last=False)
         return frame
 
 

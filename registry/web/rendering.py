@@ -17,7 +17,7 @@ from ..errors import InputError, PromptshipError, RenderError
 from ..model import Version
 from ..templates import PreparedVersion
 from .errors import error_body, status_of
-from .workers import TaskTimeout, Workers
+from .workers import TaskTimeout, WorkerFailed, Workers
 
 __all__ = [
     "MAX_OUTPUT_BYTES",
@@ -97,7 +97,12 @@ class Renderer:
                 f"rendering took longer than {self.seconds:g} s and was stopped",
                 hint="check the template and the values: a loop may run away",
             )
-            return status_of(error), error_body(error)
+        except WorkerFailed:
+            error = RenderError(
+                "rendering failed: the process rendering it stopped",
+                hint="check the template and the values; the server's log has the details",
+            )
+        return status_of(error), error_body(error)
 
     def close(self) -> None:
         self.workers.close()

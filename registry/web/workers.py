@@ -1,26 +1,28 @@
 """Worker processes for what a server must not do in its own process: parse a commit it has not
-verified yet, render a template with values from a request. Each task has a deadline; a task
-past it is killed with its pool, and the next task gets a fresh one.
+verified yet, render a template with values from a request. Each task has a deadline; a worker
+past it is killed and replaced, and closing kills them all at once.
 
-Workers are forked from a fork server that imported the worker modules once, so a new pool
-starts in milliseconds, and forking stays safe although the server runs threads.
+A worker is a plain process reading tasks from a pipe, one at a time: no pool threads, nothing
+that can respawn workers behind the server's back or hold up its shutdown. Workers are forked
+from a fork server that imported the worker modules once, so a new one starts in milliseconds,
+and forking stays safe although the server runs threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import multiprocessing
-import multiprocessing.pool
+import multiprocessing.connection
 import resource
 import sys
 from collections.abc import Callable, Sequence
+from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from ..errors import PromptshipError
 
-__all__ = ["TaskTimeout", "Workers", "warm_up"]
+__all__ = ["TaskTimeout", "WorkerFailed", "Workers", "warm_up"]
 
 T = TypeVar("T")
 
@@ -28,11 +30,15 @@ _PRELOAD = ["registry.web.verify", "registry.web.rendering"]
 
 
 class TaskTimeout(PromptshipError):
-    """A worker's task ran past its deadline and was killed."""
+    """A worker's task ran past its deadline; the worker was killed."""
+
+
+class WorkerFailed(PromptshipError):
+    """A worker process died during a task, or its task raised."""
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    if sys.platform == "linux" or sys.platform == "darwin":
+    if sys.platform in ("linux", "darwin"):
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
         return context
@@ -40,108 +46,135 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def warm_up() -> None:
-    """Start the fork server now (it imports the worker modules), so the first pool does not
-    wait for it."""
-    context = _context()
-    ensure = getattr(context, "forkserver", None)
-    if ensure is None:  # spawn: nothing to start ahead
-        return
-    from multiprocessing import forkserver
+    """Start the fork server now (it imports the worker modules while the server starts), so
+    the first task does not wait for it."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+        forkserver.ensure_running()
 
 
-def _limit_memory(limit: int) -> None:
-    """A worker's address space is bounded: a template that builds a huge string fails with
-    ``MemoryError`` instead of taking the machine's memory."""
-    with contextlib.suppress(ValueError, OSError):
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard == resource.RLIM_INFINITY or hard > limit:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+def _serve(connection: multiprocessing.connection.Connection, memory: int | None) -> None:
+    """A worker's life: run each task received, send back ``(True, result)`` or ``(False,
+    what went wrong)``, until the pipe closes."""
+    if memory is not None:
+        # A template that builds a huge string fails with MemoryError, not the machine's memory.
+        with contextlib.suppress(ValueError, OSError):
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            if hard == resource.RLIM_INFINITY or hard > memory:
+                resource.setrlimit(resource.RLIMIT_AS, (memory, hard))
+    while True:
+        try:
+            function, args = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[bool, Any] = (True, function(*args))
+        except BaseException as exc:
+            reply = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            connection.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+class _Worker:
+    def __init__(self, context: multiprocessing.context.BaseContext, memory: int | None) -> None:
+        self.connection, theirs = multiprocessing.Pipe()
+        self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
+            target=_serve, args=(theirs, memory), daemon=True
+        )
+        self.process.start()
+        theirs.close()
+
+    def call(self, function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[bool, Any]:
+        self.connection.send((function, args))
+        reply: tuple[bool, Any] = self.connection.recv()
+        return reply
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
 
 
 class Workers:
-    """A pool of ``processes`` worker processes (each limited to ``memory`` bytes of address
-    space, when given) running tasks with deadlines."""
+    """Up to ``processes`` worker processes (each limited to ``memory`` bytes of address space,
+    when given) running tasks with deadlines."""
 
     def __init__(self, processes: int, *, memory: int | None = None, name: str = "worker") -> None:
         self.processes = processes
         self.memory = memory
         self.name = name
-        self._pool: multiprocessing.pool.Pool | None = None
         self.killed = 0
+        self._running: list[_Worker] = []
+        self._idle: list[_Worker] = []
+        self._freed: asyncio.Condition | None = None
 
-    def _start(self) -> multiprocessing.pool.Pool:
-        if self._pool is None:
-            initializer: Callable[..., None] | None = None
-            args: tuple[Any, ...] = ()
-            if self.memory is not None:
-                initializer, args = _limit_memory, (self.memory,)
-            self._pool = _context().Pool(self.processes, initializer, args)
-        return self._pool
+    async def _acquire(self) -> _Worker:
+        if self._freed is None:
+            self._freed = asyncio.Condition()
+        async with self._freed:
+            while not self._idle and len(self._running) >= self.processes:
+                await self._freed.wait()
+            if self._idle:
+                return self._idle.pop()
+            worker = await asyncio.to_thread(_Worker, _context(), self.memory)
+            self._running.append(worker)
+            return worker
+
+    async def _release(self, worker: _Worker, *, keep: bool) -> None:
+        assert self._freed is not None
+        async with self._freed:
+            if keep and worker in self._running:
+                self._idle.append(worker)
+            elif worker in self._running:
+                self._running.remove(worker)
+                await asyncio.to_thread(worker.kill)
+            self._freed.notify()
 
     async def run(self, timeout: float, function: Callable[..., T], *args: Any) -> T:
-        """``function(*args)`` in a worker; ``TaskTimeout`` after ``timeout`` seconds (the pool
-        is killed: a task cannot be stopped alone)."""
-        results = await self.map(timeout, function, [args])
-        return results[0]
+        """``function(*args)`` in a worker; ``TaskTimeout`` after ``timeout`` seconds (the
+        worker is killed), ``WorkerFailed`` when the worker dies or the task raises."""
+        worker = await self._acquire()
+        try:
+            ok, value = await asyncio.wait_for(
+                asyncio.to_thread(worker.call, function, args), timeout
+            )
+        except asyncio.TimeoutError:
+            self.killed += 1
+            await self._release(worker, keep=False)
+            raise TaskTimeout(
+                f"a {self.name} task ran longer than {timeout:g} s and was stopped",
+                hint="see the server's log",
+            ) from None
+        except (EOFError, OSError) as exc:
+            await self._release(worker, keep=False)
+            raise WorkerFailed(
+                f"a {self.name} process died: {type(exc).__name__}", hint="see the server's log"
+            ) from None
+        except BaseException:
+            await self._release(worker, keep=False)
+            raise
+        await self._release(worker, keep=True)
+        if not ok:
+            raise WorkerFailed(f"a {self.name} task failed: {value}", hint="see the server's log")
+        result: T = value
+        return result
 
     async def map(
         self, timeout: float, function: Callable[..., T], arguments: Sequence[tuple[Any, ...]]
     ) -> list[T]:
         """``function`` on each tuple of ``arguments``, spread over the workers, in order."""
-        pool = self._start()
-        loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[T]] = []
-        for args in arguments:
-            future: asyncio.Future[T] = loop.create_future()
-            pool.apply_async(
-                function,
-                args,
-                callback=functools.partial(_settle_from_thread, loop, future),
-                error_callback=functools.partial(_fail_from_thread, loop, future),
-            )
-            futures.append(future)
-        try:
-            return list(await asyncio.wait_for(asyncio.gather(*futures), timeout))
-        except asyncio.TimeoutError:
-            self.killed += 1
-            await asyncio.to_thread(self._kill, pool)
-            raise TaskTimeout(
-                f"a {self.name} task ran longer than {timeout:g} s and was stopped",
-                hint="see the server's log",
-            ) from None
-
-    def _kill(self, pool: multiprocessing.pool.Pool) -> None:
-        if self._pool is pool:
-            self._pool = None
-        pool.terminate()
-        pool.join()
+        return list(await asyncio.gather(*(self.run(timeout, function, *a) for a in arguments)))
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-
-
-def _settle_from_thread(
-    loop: asyncio.AbstractEventLoop, future: asyncio.Future[T], value: T
-) -> None:
-    loop.call_soon_threadsafe(_settle, future, value)
-
-
-def _fail_from_thread(
-    loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], exc: BaseException
-) -> None:
-    loop.call_soon_threadsafe(_fail, future, exc)
-
-
-def _settle(future: asyncio.Future[T], value: T) -> None:
-    if not future.done():
-        future.set_result(value)
-
-
-def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
+        """Kill every worker now."""
+        workers, self._running, self._idle = self._running, [], []
+        for worker in workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.process.kill()
+        for worker in workers:
+            worker.process.join(timeout=5)
+            worker.connection.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers.attack import commit_on
+from helpers.attack import commit_on, push_commit_on
 from helpers.cli import Cli
 from helpers.gitrepo import git
 from helpers.remotes import clone, remote_tip, seeded_remote
@@ -20,14 +20,6 @@ from helpers.server import Server, Servers, eventually
 pytestmark = pytest.mark.timeout(900)
 
 DRAFT = "prompts/farewell/versions/1.yaml"
-
-
-def push_hand_made(
-    work: Path, writes: dict[str, str | bytes | None], *, mode: str = "100644"
-) -> str:
-    commit = commit_on(work, "main", writes, message="hand-made", mode=mode)
-    git(work, "push", "-q", "origin", "main")
-    return commit
 
 
 def assert_still_serving(server: Server, commit: str) -> None:
@@ -93,7 +85,7 @@ def test_a_commit_built_to_break_the_reader_is_not_served(
 ) -> None:
     server = servers.start(repo=remote)
     good = remote_tip(remote)
-    bad = push_hand_made(work, writes, mode=mode)
+    bad = push_commit_on(work, writes, mode=mode)
     degraded = eventually(lambda: server.readiness()["degraded"], what=f"the refusal ({what})")
     assert degraded["tip"] == bad and degraded["reason"]
     assert_still_serving(server, good)
