@@ -398,3 +398,32 @@ def test_not_ready_answers_503(servers: Servers, remote: Path, work: Path) -> No
     answer = server.client.get("/v1/prompts/greeting")
     assert answer.status_code == 503 and answer.json()["error"]["type"] == "NotReady"
     assert json.loads(server.client.get("/v1/events").content)["error"]["type"] == "NotReady"
+
+
+def test_a_restart_checks_only_the_folders_that_changed(
+    servers: Servers, remote: Path, work: Path
+) -> None:
+    first = servers.start(repo=remote)
+    assert first.events("checked")[0]["folders"] == 2
+    assert first.stop() == 0
+    pushed = promote(work, "greeting", "2")
+
+    again = servers.start(repo=remote)
+    again.wait_commit(pushed)
+    (checked,) = again.events("checked")
+    assert (checked["folders"], checked["remembered"]) == (1, 1)  # greeting changed
+    assert again.client.get("/v1/prompts/greeting").json()["version"] == 2
+    farewell = again.client.get("/v1/prompts/farewell", params={"version": "1"})
+    assert farewell.json()["status"] == "draft"
+
+
+def test_verdicts_remembered_by_other_code_are_not_reused(
+    servers: Servers, remote: Path, tmp_path: Path
+) -> None:
+    assert servers.start(repo=remote).stop() == 0
+    (remembered,) = (tmp_path / "cache" / "promptship" / "verified").iterdir()
+    data = json.loads(remembered.read_text())
+    data["code"] = "0" * 64
+    remembered.write_text(json.dumps(data))
+    again = servers.start(repo=remote)
+    assert again.events("checked")[0]["folders"] == 2

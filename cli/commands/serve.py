@@ -30,7 +30,8 @@ DEFAULT_FETCH_EVERY = 10.0
     "--cache-dir",
     metavar="DIR",
     type=click.Path(file_okay=False),
-    help="Where --from keeps its mirror. Default: $XDG_CACHE_HOME/promptship/mirrors.",
+    help="Where to keep the mirror of --from and the prompt folders already verified (so a "
+    "restart checks only what changed). Default: $XDG_CACHE_HOME/promptship.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option(
@@ -100,12 +101,10 @@ def serve(
     tokens = load_tokens(token_file) if token_file else ()
     check_binding(host, tokens=bool(tokens), public=public)
     secret = load_secret(webhook_secret_file)
+    cache = Path(cache_dir) if cache_dir else tracking.default_cache_dir()
     if url is not None:
-        cache = Path(cache_dir) if cache_dir else tracking.default_cache_dir()
         followed = tracking.open_mirror(url, ref, cache)
     else:
-        if cache_dir is not None:
-            raise click.UsageError("--cache-dir is where --from keeps its mirror; add --from URL")
         followed = tracking.track_ref(session.repo, ref)
     if fetch_every is not None and not followed.fetches:
         raise click.UsageError(
@@ -122,6 +121,7 @@ def serve(
         port=port,
         api=ApiOptions(tokens=tokens, webhook_secret=secret),
         fetch_every=(fetch_every or DEFAULT_FETCH_EVERY) if followed.fetches else None,
+        cache=cache,
     )
     run(options, bind(host, port))
 

@@ -106,16 +106,18 @@ def _remote_of(repo: pygit2.Repository, ref: str) -> tuple[str | None, str | Non
 
 
 def default_cache_dir() -> Path:
-    """Where mirrors live unless told: ``$XDG_CACHE_HOME/promptship`` (``~/.cache`` by default)."""
+    """Where a server keeps what it may lose (its mirrors, what it verified) unless told:
+    ``$XDG_CACHE_HOME/promptship`` (``~/.cache/promptship`` by default)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "promptship" / "mirrors"
+    return Path(base) / "promptship"
 
 
 def open_mirror(url: str, branch: str | None, cache: Path) -> Tracking:
-    """The bare mirror of ``url`` in ``cache`` (made on first use), following ``branch``
+    """The bare mirror of ``url`` under ``cache`` (made on first use), following ``branch``
     (``main``, ``refs/heads/main``; default the remote's HEAD branch). Nothing is fetched yet."""
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", url.rstrip("/").rsplit("/", 1)[-1])[:40]
-    folder = cache / f"{readable}-{hashlib.sha256(url.encode()).hexdigest()[:16]}.git"
+    name = f"{readable}-{hashlib.sha256(url.encode()).hexdigest()[:16]}.git"
+    folder = cache / "mirrors" / name
     if not (folder / "HEAD").exists():
         try:
             folder.parent.mkdir(parents=True, exist_ok=True)

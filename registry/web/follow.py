@@ -32,6 +32,7 @@ from .access import JsonLines
 from .errors import UnknownCommit
 from .events import EventHub, commit_frame
 from .served import Answer, Lazy, PreparedPrompt, Served, version_answer
+from .verified import VerifiedFolders
 from .verify import (
     Verdict,
     changed_pointers,
@@ -48,6 +49,8 @@ POLL_SECONDS = 0.05
 """How often the ref is read: a ref read costs microseconds, and this bounds how late a push
 into the followed repository is seen."""
 CHECK_SECONDS = 600.0
+REMEMBER_SECONDS = 60.0
+"""How often the verified folders are written down (and at shutdown)."""
 CHUNKS_PER_PROCESS = 4
 _RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -86,10 +89,13 @@ class Follower:
         hub: EventHub,
         log: JsonLines,
         fetch_every: float | None,
+        verified: VerifiedFolders | None = None,
         poll_every: float = POLL_SECONDS,
         check_seconds: float = CHECK_SECONDS,
     ) -> None:
         self.tracking = tracking
+        self.verified = verified if verified is not None else VerifiedFolders(None)
+        self._remembered = 0.0
         self.hub = hub
         self.log = log
         self.fetch_every = fetch_every
@@ -155,6 +161,8 @@ class Follower:
 
     def close(self) -> None:
         self.workers.close()
+        if self.served is not None:
+            self.verified.save(self.served.prompts)
 
     def _tip(self) -> str | None:
         try:
@@ -205,6 +213,9 @@ class Follower:
         if served is not None:
             changes = served.production_changes(new)
             self.hub.publish(commit_frame(tip, served.commit, changes))
+        if time.monotonic() - self._remembered > REMEMBER_SECONDS:
+            self._remembered = time.monotonic()
+            await asyncio.to_thread(self.verified.save, new.prompts)
         self.log.write(
             "served",
             commit=tip,
@@ -226,17 +237,30 @@ class Follower:
         )
 
     async def _verify_whole(self, tip: str) -> Verdict:
-        """The full tree check of a first commit, spread over the workers by prompt folders."""
+        """The full tree check of a first commit, spread over the workers by prompt folders;
+        folders verified before (by their tree id) are not checked again."""
         repository = self.tracking.repository
         layout = await self.workers.run(self.check_seconds, verify_layout, repository, tip)
         if not layout.ok:
             return layout
-        chunks = _split(layout.names, self.workers.processes * CHUNKS_PER_PROCESS)
+        prompts: dict[str, PreparedPrompt | None] = {}
+        unknown = []
+        for name in layout.names:
+            known = self.verified.get(layout.folders.get(name, ""))
+            if known is not None and known.name == name:
+                prompts[name] = known
+            else:
+                unknown.append(name)
+        chunks = _split(unknown, self.workers.processes * CHUNKS_PER_PROCESS)
         parts = await self.workers.map(
             self.check_seconds, verify_prompts, [(repository, tip, c) for c in chunks]
         )
         problems = tuple(p for part in parts for p in part.problems)
-        prompts = {n: p for part in parts for n, p in part.prompts.items()}
+        for part in parts:
+            prompts.update(part.prompts)
+        self.log.write(
+            "checked", commit=tip, folders=len(unknown), remembered=len(layout.names) - len(unknown)
+        )
         return Verdict(commit=tip, problems=problems, prompts=prompts)
 
     def _build(self, commit: str, prompts: dict[str, PreparedPrompt | None]) -> Served:

@@ -21,7 +21,7 @@ import orjson
 
 from ..catalog import load_info, version_numbers
 from ..errors import PromptshipError
-from ..names import pointer_path
+from ..names import pointer_path, prompt_dir
 from ..read.export import entry_json, entry_text, join_bundle
 from ..read.versions import PromptVersion, SnapshotReader
 from ..snapshot import Tree
@@ -80,7 +80,7 @@ def version_answer(version: PromptVersion) -> Answer:
 class PreparedPrompt:
     """One prompt's part of the answers: its row of the listing, its production answer and its
     text in the export bundle (``None`` without a production version), and the id of its
-    ``production.yaml`` (the same id, the same production answer)."""
+    ``production.yaml`` (the same id, the same production answer) and of its folder."""
 
     name: str
     row: bytes
@@ -89,6 +89,8 @@ class PreparedPrompt:
     pointer: str | None
     version: int | None
     digest: str | None
+    folder: str | None = None
+    """The tree id of the prompt's folder: the same id, the same files, the same answers."""
 
 
 def prepare_prompt(snapshot: Tree, reader: SnapshotReader, name: str) -> PreparedPrompt:
@@ -113,6 +115,7 @@ def prepare_prompt(snapshot: Tree, reader: SnapshotReader, name: str) -> Prepare
         pointer=pointer,
         version=production.version if production else None,
         digest=production.digest if production else None,
+        folder=snapshot.object_id(prompt_dir(name)),
     )
 
 

@@ -3,11 +3,13 @@ ending cleanly on SIGTERM (streams closed, exit status 0) as process managers ex
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import socket
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import InputError
@@ -16,6 +18,7 @@ from .access import JsonLines
 from .api import ApiOptions, build_app
 from .events import EventHub
 from .follow import Follower
+from .verified import VerifiedFolders
 
 __all__ = ["ServeOptions", "bind", "run"]
 
@@ -29,6 +32,8 @@ class ServeOptions:
     port: int
     api: ApiOptions
     fetch_every: float | None
+    cache: Path | None = None
+    """Where to remember verified folders across restarts (``None``: nowhere)."""
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -67,12 +72,25 @@ class _JsonHandler(logging.Handler):
         self.log.write("server", level=record.levelname.lower(), message=text)
 
 
+def _verified_path(options: ServeOptions) -> Path | None:
+    if options.cache is None:
+        return None
+    followed = f"{Path(options.tracking.repository).resolve()}\0{options.tracking.ref}"
+    return options.cache / "verified" / f"{hashlib.sha256(followed.encode()).hexdigest()[:20]}.json"
+
+
 def run(options: ServeOptions, sock: socket.socket, stream: BinaryIO | None = None) -> None:
     """Serve on ``sock`` until SIGTERM or SIGINT; the log goes to ``stream`` (standard error)."""
     import uvicorn
 
     log = JsonLines(stream if stream is not None else sys.stderr.buffer)
-    follower = Follower(options.tracking, hub=EventHub(), log=log, fetch_every=options.fetch_every)
+    follower = Follower(
+        options.tracking,
+        hub=EventHub(),
+        log=log,
+        fetch_every=options.fetch_every,
+        verified=VerifiedFolders(_verified_path(options)),
+    )
     app = build_app(follower, options=options.api, log=log)
     handler = _JsonHandler(log)
     for name in ("uvicorn", "uvicorn.error", "sse_starlette"):

@@ -48,6 +48,8 @@ class Verdict:
     problems: tuple[str, ...] = ()
     prompts: dict[str, PreparedPrompt | None] = field(default_factory=dict)
     names: tuple[str, ...] = ()
+    folders: dict[str, str] = field(default_factory=dict)
+    """The tree id of each prompt folder (from ``verify_layout``)."""
 
     @property
     def ok(self) -> bool:
@@ -63,13 +65,14 @@ class Verdict:
 
 def verify_layout(repository: str, commit: str) -> Verdict:
     """``prompts/`` itself and each entry in it (the full check's first step): the problems, and
-    in ``names`` the prompt folders left to check."""
+    in ``names`` the prompt folders left to check, with their tree ids in ``folders``."""
     try:
-        snapshot = GitStore.open(repository).snapshot_at(commit)
-        problems, names = check_layout(snapshot)
+        store = GitStore.open(repository)
+        problems, names = check_layout(store.snapshot_at(commit))
+        folders = {name: str(oid) for name, oid in _folders(store.repo, commit).items()}
     except Exception as exc:
         return Verdict(commit=commit, problems=(_failure(exc),))
-    return Verdict(commit=commit, problems=_lines(problems), names=tuple(names))
+    return Verdict(commit=commit, problems=_lines(problems), names=tuple(names), folders=folders)
 
 
 def verify_prompts(repository: str, commit: str, names: Sequence[str]) -> Verdict:
@@ -149,7 +152,7 @@ def changed_pointers(repo: pygit2.Repository, old: str, new: str) -> list[str]:
 
 
 def _folders(repo: pygit2.Repository, commit: str) -> dict[str, pygit2.Oid]:
-    tree = repo[pygit2.Oid(hex=commit)].peel(pygit2.Commit).tree
+    tree = repo.revparse_single(commit).peel(pygit2.Commit).tree
     if PROMPTS_DIR not in tree:
         return {}
     prompts = tree[PROMPTS_DIR]
