@@ -175,6 +175,7 @@ def fetch(tracking: Tracking) -> None:
         "--no-tags",
         "--no-recurse-submodules",
         "--no-write-fetch-head",
+        "--no-auto-gc",  # a server fetches often: no garbage collection after each fetch
         tracking.remote,
         f"+{tracking.source}:{tracking.ref}",
         env=_NO_PROMPT,
