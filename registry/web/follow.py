@@ -211,7 +211,7 @@ class Follower:
         self.health.degraded = None
         self.health.commits_served += 1
         if served is not None:
-            changes = served.production_changes(new)
+            changes = served.production_changes(new, verdict.prompts)
             self.hub.publish(commit_frame(tip, served.commit, changes))
         if time.monotonic() - self._remembered > REMEMBER_SECONDS:
             self._remembered = time.monotonic()

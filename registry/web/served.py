@@ -190,11 +190,15 @@ class Served:
                 prompts[name] = prepared
         return Served(commit, prompts, lazy)
 
-    def production_changes(self, after: Served) -> list[PreparedPrompt | str]:
-        """The prompts whose production answer differs in ``after``: the prepared prompt, or
-        its name when it left production or the registry."""
+    def production_changes(
+        self, after: Served, names: Iterable[str] | None = None
+    ) -> list[PreparedPrompt | str]:
+        """The prompts (among ``names``, default all) whose production answer differs in
+        ``after``: the prepared prompt, or its name when it left production or the registry."""
         changed: list[PreparedPrompt | str] = []
-        for name in sorted(self.prompts.keys() | after.prompts.keys()):
+        for name in sorted(
+            names if names is not None else self.prompts.keys() | after.prompts.keys()
+        ):
             old, new = self.prompts.get(name), after.prompts.get(name)
             if (old.pointer if old else None) == (new.pointer if new else None):
                 continue
