@@ -314,11 +314,9 @@ def _version_of(answer: Mapping[str, Any]) -> PromptVersion:
     try:
         version = entry_version(answer, status=status)
     except PromptshipError as exc:
-        raise _bad(name, exc.message) from None
-    if version.digest != answer.get("digest") or digest_of(version.to_mapping()) != answer.get(
-        "digest"
-    ):
-        raise _bad(name, "the digest does not match the content")
+        raise _bad(name, "bundle-format", exc.message) from None
+    if digest_of(version.to_mapping()) != answer.get("digest"):
+        raise _bad(name, "digest", "the digest does not match the content: it was changed")
     pointer = None
     if answer.get("promoted_at") is not None or status == "published":
         pointer = Pointer(
@@ -331,10 +329,9 @@ def _version_of(answer: Mapping[str, Any]) -> PromptVersion:
     return prompt_version(version, pointer if answer.get("is_production", True) else None)
 
 
-def _bad(name: str, message: str) -> InvalidBundle:
-    return InvalidBundle(
-        "the server's answer", [Problem(file=name, rule="answer", message=message)]
-    )
+def _bad(name: str, rule: str, message: str) -> InvalidBundle:
+    """A server's answer that does not verify, refused as a bundle entry would be."""
+    return InvalidBundle("the server's answer", [Problem(file=name, rule=rule, message=message)])
 
 
 def _said(response: httpx.Response) -> str:
