@@ -145,8 +145,7 @@ def test_refusals_are_json_named_after_the_python_errors(
     error = response.json()["error"]
     assert error["type"] == kind
     assert error["message"] and set(error) >= {"type", "message", "hint"}
-    if path.startswith("/v1/prompts"):
-        assert response.headers["x-promptship-commit"] == remote_tip(remote)
+    assert response.headers["x-promptship-commit"] == remote_tip(remote)
 
 
 def test_a_refusal_names_its_fields(served: tuple[Server, Path]) -> None:
@@ -247,7 +246,9 @@ def test_history_newest_first_and_filtered(served: tuple[Server, Path]) -> None:
 
 def test_probes_and_metrics(served: tuple[Server, Path]) -> None:
     server, remote = served
-    assert server.client.get("/healthz").json() == {"status": "ok"}
+    health = server.client.get("/healthz")
+    assert health.json() == {"status": "ok"}
+    assert health.headers["x-promptship-commit"] == remote_tip(remote)
     ready = server.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"commit": remote_tip(remote), "degraded": None, "fetch_error": None}
@@ -286,6 +287,7 @@ def test_tokens_are_required_except_by_probes(servers: Servers, tmp_path: Path) 
         assert refused.status_code == 401
         assert refused.json()["error"]["type"] == "Unauthorized"
         assert refused.headers["www-authenticate"].startswith("Bearer")
+        assert "x-promptship-commit" not in refused.headers
     assert httpx.get(f"{server.url}/readyz").status_code == 200
     assert httpx.get(f"{server.url}/metrics").status_code == 401
 

@@ -173,8 +173,9 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 
 class Access:
-    """ASGI middleware: refuses requests without an accepted token (when tokens are set), counts
-    answers by status, and writes one JSON line per request to ``log``."""
+    """ASGI middleware: refuses requests without an accepted token (when tokens are set), names
+    the served commit (``served()``) on every answer that does not already, counts answers by
+    status, and writes one JSON line per request to ``log``."""
 
     def __init__(
         self,
@@ -183,11 +184,13 @@ class Access:
         tokens: tuple[bytes, ...],
         log: JsonLines,
         statuses: Counter[int],
+        served: Callable[[], str | None],
     ) -> None:
         self.app = app
         self.tokens = tokens
         self.log = log
         self.statuses = statuses
+        self.served = served
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -202,9 +205,15 @@ class Access:
             nonlocal status, sent, commit
             if message["type"] == "http.response.start":
                 status = message["status"]
-                for key, value in message.get("headers", ()):
+                headers = message.get("headers", ())
+                for key, value in headers:
                     if key == b"x-promptship-commit":
                         commit = value
+                served = self.served() if not commit and status != 401 else None
+                if served is not None:
+                    commit = served.encode()
+                    headers = [*headers, (b"x-promptship-commit", commit)]
+                    message = {**message, "headers": headers}
             else:
                 sent += len(message.get("body", b""))
             await send(message)

@@ -411,6 +411,7 @@ def build_app(
         tokens=options.tokens,
         log=log,
         statuses=follower.health.statuses,
+        served=commit,
     )
 
 
