@@ -122,6 +122,13 @@ RULES = _rules(
         "'promptship new-version NAME --from N'",
     ),
     Rule(
+        code="created",
+        words="a version's created_at and created_by never change once the base has it, "
+        "whatever its status",
+        fix="restore the two fields as the base has them (git checkout <base> -- <file>, then "
+        "redo the edit)",
+    ),
+    Rule(
         code="deleted",
         words="versions are never deleted",
         fix="restore the file (git checkout <base> -- <file>); archive it with 'promptship archive' "

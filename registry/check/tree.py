@@ -115,7 +115,21 @@ def check_entry(entry: Entry) -> Problem | None:
 
 
 def _kind_words(kind: str) -> str:
-    return {"file": "file", "dir": "folder", "symlink": "symlink"}.get(kind, "special file")
+    return {
+        "file": "file",
+        "dir": "folder",
+        "symlink": "symlink",
+        "executable": "file with its executable bit set",
+    }.get(kind, "special file (a submodule, say)")
+
+
+def _executable(path: str) -> Problem:
+    return Problem(
+        file=path,
+        rule="layout",
+        message="is executable (mode 100755); registry files are plain files",
+        hint=f"clear the bit: git update-index --chmod=-x {path}",
+    )
 
 
 def _layout(path: str, message: str, rule: str = "layout") -> Problem:
@@ -155,6 +169,8 @@ def read_prompt(snapshot: Snapshot, name: str, *, with_history: bool = True) -> 
         path = f"{folder}/{entry.name}"
         if entry.kind == "symlink":
             problems.append(_layout(path, "is a symlink", "symlink"))
+        elif entry.kind == "executable" and want == "file":
+            problems.append(_executable(path))
         elif want != entry.kind:
             problems.append(_layout(path, "is not part of the format"))
     info = snapshot.read(prompt_file(name))
@@ -194,7 +210,9 @@ def _read_versions(
         if entry.kind == "symlink":
             problems.append(_layout(path, "is a symlink", "symlink"))
             continue
-        if entry.kind != "file" or not match:
+        if entry.kind == "executable" and match:
+            problems.append(_executable(path))
+        elif entry.kind != "file" or not match:
             problems.append(_layout(path, "version files are named N.yaml (1.yaml, 2.yaml, ...)"))
             continue
         number = int(match.group(1))
