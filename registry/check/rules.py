@@ -61,6 +61,13 @@ RULES = _rules(
         fix="replace the link with the file it points to",
     ),
     Rule(
+        code="attributes",
+        words="no .gitattributes line makes git write files under prompts/ otherwise than "
+        "committed: no filter, ident, working-tree-encoding, export-subst, export-ignore, nor "
+        "eol other than lf",
+        fix="remove the line, or narrow its pattern so that it leaves prompts/ alone",
+    ),
+    Rule(
         code="name",
         words="prompt names use a-z, 0-9 and single '-', '_' or '.' between them",
         fix="rename the folder",

@@ -39,6 +39,7 @@ from ..names import (
 )
 from ..snapshot import Entry, Snapshot
 from ..templates import check_template
+from .attributes import check_attributes
 
 __all__ = [
     "check_entry",
@@ -75,8 +76,8 @@ def check_layout(snapshot: Snapshot) -> tuple[list[Problem], list[str]]:
     problems found and the prompt folders to check."""
     root = check_root(snapshot)
     if root is not None:
-        return [root], []
-    problems: list[Problem] = []
+        return [root, *check_attributes(snapshot)], []
+    problems: list[Problem] = check_attributes(snapshot)
     names: list[str] = []
     for entry in snapshot.list_dir(PROMPTS_DIR) or ():
         problem = check_entry(entry)

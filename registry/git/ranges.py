@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pygit2
 from pygit2.enums import SortMode
 
+from ..check.attributes import ATTRIBUTES_FILE, check_attributes
 from ..check.outcome import CheckOutcome
 from ..check.review import CommitStep, Parsed, TreeChange, review_change
 from ..check.tree import check_root
@@ -83,8 +84,15 @@ def _check_change(repo: pygit2.Repository, base: str, head: str, limits: Limits)
     review = review_change(base_snapshot, head_snapshot, change, steps, Parsed())
     root = check_root(head_snapshot)
     tests = promotion_problems(head_snapshot, review.promotions)
+    attributes = (
+        check_attributes(head_snapshot)
+        if head_snapshot.object_id(ATTRIBUTES_FILE) != base_snapshot.object_id(ATTRIBUTES_FILE)
+        else []
+    )
     return CheckOutcome(
-        problems=sort_problems([*([root] if root else []), *review.problems, *tests]),
+        problems=sort_problems(
+            [*([root] if root else []), *attributes, *review.problems, *tests]
+        ),
         prompts=len(review.prompts),
         promotions=review.promotions,
         retired=review.retired,
