@@ -44,6 +44,7 @@ _VERSION_TAIL = re.compile(r"[0-9]*\.yaml\Z")
 _VERSION_NAME = re.compile(r"[1-9][0-9]*\.yaml\Z")
 _GLOB = re.compile(r"[*?\[\\]")
 _MACRO_DEPTH = 8
+_REFUSED = ("filter", "ident", "working-tree-encoding", "export-subst", "export-ignore")
 
 
 def check_attributes(snapshot: Snapshot) -> list[Problem]:
@@ -68,7 +69,7 @@ def check_attributes(snapshot: Snapshot) -> list[Problem]:
 def attribute_problems(data: bytes, path: str = ATTRIBUTES_FILE) -> list[Problem]:
     """Every line of an attributes file that changes how git writes a registry file."""
     lines = data.decode("utf-8", "surrogateescape").split("\n")
-    macros = dict(_BUILTIN_MACROS)
+    macros: dict[str, tuple[str, ...]] = dict(_BUILTIN_MACROS)
     for line in lines:
         parsed = _parse(line)
         if parsed is not None and parsed[0].startswith("[attr]"):
@@ -129,9 +130,7 @@ def _refused(states: tuple[str, ...], macros: Mapping[str, tuple[str, ...]]) -> 
         if state.startswith(("-", "!")):
             continue
         name, _, value = state.partition("=")
-        if name in ("filter", "ident", "working-tree-encoding", "export-subst", "export-ignore"):
-            yield state
-        elif name == "eol" and value != "lf":
+        if name in _REFUSED or (name == "eol" and value != "lf"):
             yield state
 
 

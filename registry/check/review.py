@@ -649,7 +649,10 @@ def _frozen_edits(step: CommitStep, name: str, parsed: Parsed) -> list[Problem]:
         if match is None:
             continue
         number = int(match.group(1))
-        old, new = parsed.version(step.parent, name, number), parsed.version(step.tree, name, number)
+        old, new = (
+            parsed.version(step.parent, name, number),
+            parsed.version(step.tree, name, number),
+        )
         if old is None or new is None or old.digest == new.digest:
             continue
         if old.status in ("published", "archived"):

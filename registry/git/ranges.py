@@ -90,9 +90,7 @@ def _check_change(repo: pygit2.Repository, base: str, head: str, limits: Limits)
         else []
     )
     return CheckOutcome(
-        problems=sort_problems(
-            [*([root] if root else []), *attributes, *review.problems, *tests]
-        ),
+        problems=sort_problems([*([root] if root else []), *attributes, *review.problems, *tests]),
         prompts=len(review.prompts),
         promotions=review.promotions,
         retired=review.retired,

@@ -56,7 +56,7 @@ def resolve_ref(repo: pygit2.Repository, rev: str) -> pygit2.Oid:
     """The object ``rev`` names, before peeling to a commit."""
     if rev == "HEAD":
         try:
-            return repo.head.target
+            return _target(repo.head)
         except (KeyError, pygit2.GitError):
             raise RevisionError(
                 rev, "HEAD names no commit yet", hint="commit first, or name a branch"
@@ -72,7 +72,7 @@ def _full_ref(repo: pygit2.Repository, rev: str) -> pygit2.Oid:
     if not pygit2.reference_is_valid_name(rev):
         raise RevisionError(rev, "it is not a valid ref name", hint=f"give {_ACCEPTED}")
     try:
-        return repo.lookup_reference(rev).resolve().target
+        return _target(repo.lookup_reference(rev))
     except (KeyError, pygit2.GitError, pygit2.InvalidSpecError):
         raise RevisionError(
             rev,
@@ -138,7 +138,14 @@ def _short_name(repo: pygit2.Repository, rev: str) -> pygit2.Oid:
             "remote-tracking branch",
             hint=f"if you mean it, give its full name: {name}",
         )
-    return repo.lookup_reference(name).resolve().target
+    return _target(repo.lookup_reference(name))
+
+
+def _target(ref: pygit2.Reference) -> pygit2.Oid:
+    """The object id a ref ends at, following symbolic refs."""
+    target = ref.resolve().target
+    assert isinstance(target, pygit2.Oid)  # a resolved ref is direct
+    return target
 
 
 def _exists(repo: pygit2.Repository, name: str) -> bool:
