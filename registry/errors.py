@@ -474,6 +474,10 @@ class BrokenObject(RepositoryError):
             "clone, or restore the repository from one",
         )
 
+    def __reduce__(self) -> tuple[type[BrokenObject], tuple[str, str]]:
+        # Raised in the check's worker processes, it travels back pickled.
+        return (BrokenObject, (self.what, self.reason))
+
 
 class CannotCheck(PromptshipError):
     """The check cannot run as asked (a base that is not in the clone, say): nothing was judged,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..errors import InvalidRegistry, Problem, PromptshipError
+from ..errors import BrokenObject, InvalidRegistry, Problem, PromptshipError
 from ..goldens import check_cases
 from ..history import HistoryRecord, parse_history, same_promotion
 from ..model import (
@@ -226,6 +226,8 @@ def _read_versions(
         except InvalidRegistry as exc:
             problems.extend(exc.problems)
             continue
+        except BrokenObject:
+            raise  # a damaged repository is no template problem: the check cannot run
         except PromptshipError as exc:
             problems.append(Problem(file=path, rule="template", message=exc.message))
             continue

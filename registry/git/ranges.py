@@ -62,7 +62,9 @@ def _check_change(repo: pygit2.Repository, base: str, head: str, limits: Limits)
     base_commit = resolve_commit(repo, base, "base")
     try:
         fork = repo.merge_base(base_commit.id, head_commit.id)
-    except pygit2.GitError:  # a commit the walk needs is missing: history cut short
+    except pygit2.GitError as exc:  # a commit the walk needs is missing: history cut short
+        if not (_shallow_commits(repo) or repo.is_shallow):
+            raise BrokenObject("a commit between the base and the head", str(exc)) from None
         fork = None
     if fork is None:
         if _shallow_commits(repo) or repo.is_shallow:

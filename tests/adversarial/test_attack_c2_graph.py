@@ -38,7 +38,9 @@ def rewritten_history(repo: Path) -> str:
 def forged_record(repo: Path) -> str:
     history = show(repo, "base", f"{G}/history.yaml")
     last = history.splitlines(keepends=True)[-1]
-    return history + last.replace('"version": 2, "previous_version": 1', '"version": 3, "previous_version": 2')
+    return history + last.replace(
+        '"version": 2, "previous_version": 1', '"version": 3, "previous_version": 2'
+    )
 
 
 def side(repo: Path, name: str = "side") -> str:
@@ -279,16 +281,40 @@ def rename_a_prompt_in_production(repo: Path) -> str:
 
 
 ATTACKS: list[tuple[str, Attack, set[str]]] = [
-    ("root-commit-merged-rewriting-history", root_commit_merged_rewriting_history, {"append-only", "commit"}),
-    ("root-commit-merged-editing-published", root_commit_merged_editing_published_content, {"digest", "frozen"}),
+    (
+        "root-commit-merged-rewriting-history",
+        root_commit_merged_rewriting_history,
+        {"append-only", "commit"},
+    ),
+    (
+        "root-commit-merged-editing-published",
+        root_commit_merged_editing_published_content,
+        {"digest", "frozen"},
+    ),
     ("root-commit-as-first-parent", root_commit_merged_as_first_parent, {"digest", "frozen"}),
     ("evil-merge-edits-published", evil_merge_edits_published_content, {"digest", "frozen"}),
-    ("evil-merge-forges-a-record", evil_merge_forges_a_record, {"commit", "history-chain", "pointer-move"}),
-    ("evil-merge-moves-the-pointer", evil_merge_moves_the_pointer, {"commit", "digest", "history-chain", "pointer", "pointer-move"}),
+    (
+        "evil-merge-forges-a-record",
+        evil_merge_forges_a_record,
+        {"commit", "history-chain", "pointer-move"},
+    ),
+    (
+        "evil-merge-moves-the-pointer",
+        evil_merge_moves_the_pointer,
+        {"commit", "digest", "history-chain", "pointer", "pointer-move"},
+    ),
     ("evil-merge-undone-by-next-commit", evil_merge_undone_by_the_next_commit, {"frozen"}),
     ("octopus-merge-edits-published", octopus_merge_edits_published_content, {"digest", "frozen"}),
-    ("merge-first-parent-behind-base", merge_whose_first_parent_is_behind_the_base, {"digest", "frozen"}),
-    ("merge-of-side-rewriting-history", merge_taking_a_side_that_rewrote_history, {"append-only", "commit"}),
+    (
+        "merge-first-parent-behind-base",
+        merge_whose_first_parent_is_behind_the_base,
+        {"digest", "frozen"},
+    ),
+    (
+        "merge-of-side-rewriting-history",
+        merge_taking_a_side_that_rewrote_history,
+        {"append-only", "commit"},
+    ),
     ("promotion-split-over-two-branches", promotion_split_over_two_merged_branches, {"commit"}),
     ("merge-reverting-a-promotion", merge_reverting_a_promotion_of_the_change, {"commit"}),
     ("history-cut-then-appended-again", history_cut_then_appended_again, {"commit"}),
@@ -298,9 +324,21 @@ ATTACKS: list[tuple[str, Attack, set[str]]] = [
         retire_then_make_again_with_another_v1,
         {"append-only", "frozen", "transition"},
     ),
-    ("retired-then-made-again-new-history", retire_then_make_again_restarting_history, {"append-only"}),
-    ("retired-then-made-again-fewer-versions", retire_then_make_again_with_fewer_versions, {"append-only", "deleted"}),
-    ("removed-then-made-again-no-trailer", removed_and_made_again_without_a_trailer, {"append-only", "frozen", "transition"}),
+    (
+        "retired-then-made-again-new-history",
+        retire_then_make_again_restarting_history,
+        {"append-only"},
+    ),
+    (
+        "retired-then-made-again-fewer-versions",
+        retire_then_make_again_with_fewer_versions,
+        {"append-only", "deleted"},
+    ),
+    (
+        "removed-then-made-again-no-trailer",
+        removed_and_made_again_without_a_trailer,
+        {"append-only", "frozen", "transition"},
+    ),
     ("promoted-in-change-then-made-again", promoted_in_the_change_then_made_again, {"frozen"}),
     ("promoted-in-change-then-dropped", promoted_in_the_change_then_dropped, {"deleted"}),
     ("renamed-prompt-in-production", rename_a_prompt_in_production, {"file-name", "retire"}),

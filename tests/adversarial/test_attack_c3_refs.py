@@ -55,7 +55,12 @@ AMBIGUOUS = [
         "origin/main",
         "ambiguous",
     ),
-    ("branch-named-heads-slash-main", {"refs/heads/heads/main": "attack"}, "heads/main", "ambiguous"),
+    (
+        "branch-named-heads-slash-main",
+        {"refs/heads/heads/main": "attack"},
+        "heads/main",
+        "ambiguous",
+    ),
     ("ref-directly-under-refs", {"refs/main": "attack"}, "main", "ambiguous"),
     ("tag-only-no-branch", {"refs/tags/live": "attack"}, "live", "names a tag"),
     ("tags-prefix-short-name", {"refs/tags/live": "attack"}, "tags/live", "names a tag"),
@@ -118,7 +123,16 @@ def test_every_command_refuses_a_tag_shadowing_the_branch(
     assert "ambiguous" in err and "refs/heads/main" in err and "Traceback" not in err
 
 
-EXPRESSIONS = ["HEAD~1", "main^", "main@{1}", "@{-1}", ":/greeting", "main..base", "@", "main:prompts"]
+EXPRESSIONS = [
+    "HEAD~1",
+    "main^",
+    "main@{1}",
+    "@{-1}",
+    ":/greeting",
+    "main..base",
+    "@",
+    "main:prompts",
+]
 
 
 @pytest.mark.parametrize("expression", EXPRESSIONS)
