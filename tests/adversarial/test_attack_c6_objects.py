@@ -186,7 +186,7 @@ def test_readers_give_a_clear_error_on_broken_objects(
     build_base(Registry(repo))
     head = attack(repo)
 
-    status, out, err = run_main(repo, *command(head))
+    status, _out, err = run_main(repo, *command(head))
 
     assert status != 3 and "internal error" not in err and "Traceback" not in err
     if status != 0:
@@ -252,5 +252,5 @@ def test_entries_that_are_no_registry_file_are_refused(
 
     assert verdict.status == 1, verdict.stderr
     assert verdict.rules == expected
-    status, out, err = run_main(repo, "export", "--ref", head)
+    status, out, _err = run_main(repo, "export", "--ref", head)
     assert status == 0 and "Summarise again" not in out
