@@ -51,7 +51,7 @@ def tree_with(repo: Path, base: str | None, writes: Writes, *, mode: str = "1006
         for path, data in writes.items():
             if data is None:
                 subprocess.run(
-                    ["git", "rm", "-q", "-r", "--cached", "--ignore-unmatch", "--", path],
+                    ["git", "rm", "-q", "-r", "-f", "--cached", "--ignore-unmatch", "--", path],
                     cwd=repo,
                     env=env,
                     check=True,
