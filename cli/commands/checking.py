@@ -58,7 +58,7 @@ from ..session import Session, pass_session
 @click.option(
     "--max-bytes",
     type=click.IntRange(min=1),
-    default=1 << 30,
+    default=256 << 20,
     show_default=True,
     metavar="N",
     help="With --base: refuse to check a change whose files to read hold more bytes than this.",

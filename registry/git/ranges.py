@@ -42,7 +42,7 @@ class Limits:
 
     commits: int = 1_000
     files: int = 20_000
-    bytes: int = 1 << 30
+    bytes: int = 256 << 20
 
 
 def check_change(
