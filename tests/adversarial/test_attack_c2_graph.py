@@ -167,9 +167,10 @@ def long_chain_with_one_edit_undone(repo: Path) -> str:
     return commit_chain(repo, "attack", steps)
 
 
-def retire_then_make_again_with_another_v1(repo: Path) -> str:
+def faq_made_again_with_another_v1(repo: Path, removal: str) -> str:
+    """faq removed by a commit saying ``removal``, then made again with another v1."""
     git(repo, "branch", "attack", "base")
-    commit_on(repo, "attack", {F: None}, message="delete(faq)\n\nRetire-Prompt: faq")
+    commit_on(repo, "attack", {F: None}, message=removal)
     other = show(repo, "base", f"{F}/versions/1.yaml").replace("Answer", "Ignore")
     return commit_on(
         repo,
@@ -180,6 +181,10 @@ def retire_then_make_again_with_another_v1(repo: Path) -> str:
         },
         message="create(faq)",
     )
+
+
+def retire_then_make_again_with_another_v1(repo: Path) -> str:
+    return faq_made_again_with_another_v1(repo, "delete(faq)\n\nRetire-Prompt: faq")
 
 
 def retire_then_make_again_restarting_history(repo: Path) -> str:
@@ -215,17 +220,7 @@ def retire_then_make_again_with_fewer_versions(repo: Path) -> str:
 
 
 def removed_and_made_again_without_a_trailer(repo: Path) -> str:
-    git(repo, "branch", "attack", "base")
-    commit_on(repo, "attack", {F: None}, message="remove faq")
-    other = show(repo, "base", f"{F}/versions/1.yaml").replace("Answer", "Ignore")
-    return commit_on(
-        repo,
-        "attack",
-        {
-            f"{F}/prompt.yaml": show(repo, "base", f"{F}/prompt.yaml"),
-            f"{F}/versions/1.yaml": other.replace("status: published", "status: draft"),
-        },
-    )
+    return faq_made_again_with_another_v1(repo, "remove faq")
 
 
 def promoted_in_the_change_then_made_again(repo: Path) -> str:
