@@ -32,10 +32,20 @@ PROMPTS = ("greeting", "faq", "notes")
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The base registry, built once for every example (the per-test isolation of the git
+    configuration is not in place yet at module scope, so it is set here)."""
     path = tmp_path_factory.mktemp("template") / "registry"
     path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    build_base(Registry(path))
+    home = tmp_path_factory.mktemp("template-home")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(home))
+        env.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+        env.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        for who in ("AUTHOR", "COMMITTER"):
+            env.setenv(f"GIT_{who}_NAME", "Alice Example")
+            env.setenv(f"GIT_{who}_EMAIL", "alice@example.com")
+        git(path, "init", "-q", "-b", "main")
+        build_base(Registry(path))
     return path
 
 
