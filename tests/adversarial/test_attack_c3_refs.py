@@ -170,6 +170,7 @@ def test_fetch_head_and_other_special_names_are_refused(reg: Registry) -> None:
     assert "HEAD, a branch (main)" in err.value.hint
 
 
+REFSPEC = re.compile(r"\+?([\w/.-]+):([\w/.-]+)")
 FETCH = re.compile(r"\bfetch\b[^\n`]*\borigin\b[^)`]{0,200}")
 
 
@@ -188,11 +189,10 @@ def test_documented_fetch_commands_use_fully_qualified_refspecs() -> None:
         for command in FETCH.findall(file.read_text(encoding="utf-8")):
             if "--unshallow" in command or "fetch-depth" in command:
                 continue
-            refspecs = [w for w in command.split() if ":" in w and not w.startswith("-")]
+            refspecs = REFSPEC.findall(command)
             found.append(command)
             assert refspecs, (file, command)
-            for spec in refspecs:
-                source, _, target = spec.strip("'\",)]").lstrip("+").partition(":")
+            for source, target in refspecs:
                 assert source.startswith("refs/heads/"), (file, command)
                 assert target.startswith(("refs/remotes/", "refs/heads/")), (file, command)
     assert found  # the consumer guide shows how to keep a mirror fresh
