@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pygit2
-from pygit2.enums import SortMode
+from pygit2.enums import FileMode, SortMode
 
 from ..check.attributes import ATTRIBUTES_FILE, check_attributes
 from ..check.outcome import CheckOutcome
@@ -157,7 +157,7 @@ def commit_steps(
                 message=commit.message,
                 parent=before,
                 tree=tree,
-                paths=budget.count(_changed_paths(before.tree, tree.tree)),
+                paths=budget.count(budget.changed_paths(before.tree, tree.tree)),
             )
         )
     return steps
@@ -167,7 +167,7 @@ def changed_prompts(
     repo: pygit2.Repository, base: pygit2.Tree | None, head: pygit2.Tree, budget: _Budget
 ) -> TreeChange:
     """The entries of the head's ``prompts/`` that differ from the base's, and those gone."""
-    names = sorted({path.split("/")[1] for path in budget.count(_changed_paths(base, head))})
+    names = sorted({path.split("/")[1] for path in budget.count(budget.changed_paths(base, head))})
     entries = _prompts_tree(head)
     changed = []
     removed = []
@@ -179,22 +179,67 @@ def changed_prompts(
     return TreeChange(changed=tuple(changed), removed=tuple(removed))
 
 
-def _changed_paths(base: pygit2.Tree | None, head: pygit2.Tree | None) -> tuple[str, ...]:
-    """The paths of files under ``prompts/`` that differ (content or mode), appear or go."""
+def _changed_paths(
+    base: pygit2.Tree | None, head: pygit2.Tree | None, listings: _Listings
+) -> tuple[str, ...]:
+    """The paths of files under ``prompts/`` that differ (content or mode), appear or go: the
+    prompt folders that differ are found from ``prompts/``'s entries (read once per tree), and
+    only those folders are diffed."""
     old, new = _prompts_tree(base), _prompts_tree(head)
-    if old is None and new is None:
+    if old is not None and new is not None and old.id == new.id:
         return ()
-    if old is not None and new is not None:
-        if old.id == new.id:
-            return ()
-        diff = old.diff_to_tree(new)
-    else:
-        present = new if new is not None else old
-        assert present is not None
-        diff = present.diff_to_tree()
-    return tuple(
-        f"{PROMPTS_DIR}/{delta.new_file.path or delta.old_file.path}" for delta in diff.deltas
-    )
+    before, after = listings.of(old), listings.of(new)
+    paths: list[str] = []
+    for name in sorted(before.keys() | after.keys()):
+        if before.get(name) == after.get(name):
+            continue
+        folders = [_folder(tree, entries, name) for tree, entries in ((old, before), (new, after))]
+        if any(
+            name in entries and entries[name][1] != FileMode.TREE for entries in (before, after)
+        ):
+            paths.append(f"{PROMPTS_DIR}/{name}")  # a file, link or submodule where a folder may be
+        present = [folder for folder in folders if folder is not None]
+        if len(present) == 2:
+            diff = present[0].diff_to_tree(present[1])
+        elif present:
+            diff = present[0].diff_to_tree()
+        else:
+            continue
+        paths.extend(
+            f"{PROMPTS_DIR}/{name}/{delta.new_file.path or delta.old_file.path}"
+            for delta in diff.deltas
+        )
+    return tuple(paths)
+
+
+def _folder(
+    tree: pygit2.Tree | None, entries: dict[str, tuple[pygit2.Oid, int]], name: str
+) -> pygit2.Tree | None:
+    """The prompt folder ``name`` of ``tree``, if its entry says folder (its object's type is
+    checked when it is read)."""
+    if tree is None or name not in entries or entries[name][1] != FileMode.TREE:
+        return None
+    found = tree[name]
+    return found if isinstance(found, pygit2.Tree) else None
+
+
+class _Listings:
+    """The entries of ``prompts/`` by tree id, each read once per check: a registry's holds
+    thousands of prompts, and consecutive commits share their trees."""
+
+    _KEEP = 8
+
+    def __init__(self) -> None:
+        self._seen: dict[pygit2.Oid, dict[str, tuple[pygit2.Oid, int]]] = {}
+
+    def of(self, tree: pygit2.Tree | None) -> dict[str, tuple[pygit2.Oid, int]]:
+        if tree is None:
+            return {}
+        if tree.id not in self._seen:
+            if len(self._seen) >= self._KEEP:
+                del self._seen[next(iter(self._seen))]
+            self._seen[tree.id] = {entry.name or "": (entry.id, entry.filemode) for entry in tree}
+        return self._seen[tree.id]
 
 
 class _Budget(BlobCache):
@@ -206,6 +251,16 @@ class _Budget(BlobCache):
         self._limits = limits
         self._files = 0
         self._bytes = 0
+        self._diffs: dict[tuple[pygit2.Oid | None, pygit2.Oid | None], tuple[str, ...]] = {}
+        self._listings = _Listings()
+
+    def changed_paths(self, base: pygit2.Tree | None, head: pygit2.Tree | None) -> tuple[str, ...]:
+        """``_changed_paths``, each pair of trees diffed once: in a change of one commit, the
+        commit's diff and the change's are the same."""
+        key = (base.id if base is not None else None, head.id if head is not None else None)
+        if key not in self._diffs:
+            self._diffs[key] = _changed_paths(base, head, self._listings)
+        return self._diffs[key]
 
     def count(self, paths: tuple[str, ...]) -> tuple[str, ...]:
         self._files += len(paths)
