@@ -327,7 +327,8 @@ def test_verify_against_a_repository_without_the_commit(
     git(other, "init", "-q", "-b", "main")
     status, _, err = run_main(other, "verify", str(out), "--against-repo")
     assert status == 1
-    assert err.startswith("error: no commit ")
+    assert err.startswith("error: cannot read the revision ")
+    assert "no commit has this id in this repository" in err
     assert run_main(other, "verify", str(out))[0] == 0
 
 

@@ -61,6 +61,13 @@ RULES = _rules(
         fix="replace the link with the file it points to",
     ),
     Rule(
+        code="attributes",
+        words="no .gitattributes line makes git write files under prompts/ otherwise than "
+        "committed: no filter, ident, working-tree-encoding, export-subst, export-ignore, nor "
+        "eol other than lf",
+        fix="remove the line, or narrow its pattern so that it leaves prompts/ alone",
+    ),
+    Rule(
         code="name",
         words="prompt names use a-z, 0-9 and single '-', '_' or '.' between them",
         fix="rename the folder",
@@ -120,6 +127,13 @@ RULES = _rules(
         "archived versions change only their status",
         fix="restore the file (git checkout <base> -- <file>); make a changed copy with "
         "'promptship new-version NAME --from N'",
+    ),
+    Rule(
+        code="created",
+        words="a version's created_at and created_by never change once the base has it, "
+        "whatever its status",
+        fix="restore the two fields as the base has them (git checkout <base> -- <file>, then "
+        "redo the edit)",
     ),
     Rule(
         code="deleted",
