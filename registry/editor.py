@@ -125,9 +125,17 @@ class PromotionPlan:
 class Editor:
     """Writes to one branch of a repository, as one author."""
 
-    def __init__(self, store: GitStore, by: str | None = None) -> None:
+    def __init__(
+        self,
+        store: GitStore,
+        by: str | None = None,
+        *,
+        on_landed: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.store = store
         self.by = by
+        # Called with (commit, subject) the moment a change is published, interrupts held back.
+        self.on_landed = on_landed
 
     @classmethod
     def open(
@@ -495,6 +503,7 @@ class Editor:
             lambda snap, now: build(snap, actor, now),
             identity=identity,
             publishing=publishing,
+            on_landed=self.on_landed,
         )
         result = _result(done, _new_branch(branch, begin))
         if done.interrupted:
