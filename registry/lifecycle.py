@@ -31,7 +31,7 @@ from .model import (
     version_bytes,
     with_status,
 )
-from .names import RETIRE_TRAILER, check_name, is_valid_name, prompt_dir, prompt_file, version_path
+from .names import RETIRE_TRAILER, check_name, is_valid_tag, prompt_dir, prompt_file, version_path
 from .snapshot import ChangeSet, Snapshot
 from .templates import check_template
 from .yamlsafe import YamlError, load_yaml
@@ -217,7 +217,7 @@ def create_prompt(
 
 def _check_tags(tags: Sequence[str]) -> tuple[str, ...]:
     for tag in tags:
-        if not is_valid_name(tag):
+        if not is_valid_tag(tag):
             raise InputError(
                 f"{tag!r} is not a valid tag", hint="tags use a-z, 0-9 and '-', '_' or '.' between"
             )

@@ -6,21 +6,24 @@ every problem of that file; ``*_bytes`` functions write a record in the document
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any, Literal
 
 from .errors import InvalidRegistry, Problem
-from .names import is_valid_name
+from .names import MAX_VERSION, is_valid_tag
 from .yamlsafe import YamlError, dump_mapping, key_lines, load_yaml, load_yaml_text
 
 __all__ = [
     "CHAT_ROLES",
     "DIGEST",
+    "MAX_IDENTITY_LENGTH",
     "STATUSES",
     "TIMESTAMP",
     "TYPES",
@@ -54,20 +57,51 @@ CHAT_ROLES = ("system", "developer", "user", "assistant")
 TIMESTAMP = re.compile(
     r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z\Z"
 )
-_IDENTITY = re.compile(r"([^<>\n]*?)\s*<([^<>\s]+)>\Z")
+"""The layout of a UTC time; ``is_timestamp`` also wants a day the calendar has."""
+MAX_IDENTITY_LENGTH = 320
+"""Characters in ``Name <email>``: room for any real name and address, and a bound on the work
+an identity from a pull request can cause."""
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+# Characters that end a line for some reader (YAML 1.1 counts NEL and the Unicode separators),
+# or that no terminal shows: never part of a name.
+_LINE_OR_CONTROL = frozenset([*map(chr, range(32)), "\x7f", "\x85", "\u2028", "\u2029"])
 
 
 def is_timestamp(value: object) -> bool:
-    return isinstance(value, str) and bool(TIMESTAMP.match(value))
+    return isinstance(value, str) and bool(TIMESTAMP.match(value)) and _real_day(value[:10])
+
+
+@functools.lru_cache(maxsize=4096)  # history records of one registry share few days
+def _real_day(day: str) -> bool:
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_identity(text: str) -> tuple[str, str] | None:
-    """Split ``"Name <email>"`` into its parts, or ``None`` if it is not of that form."""
-    match = _IDENTITY.match(text.strip())
-    if not match or not match.group(1):
+    """Split ``"Name <email>"`` into its parts, or ``None`` if it is not of that form.
+
+    Read from the end in linear time: the text comes from pull requests, where a backtracking
+    pattern could be made to run for hours."""
+    text = text.strip()
+    if len(text) > MAX_IDENTITY_LENGTH or not text.endswith(">"):
         return None
-    return match.group(1), match.group(2)
+    start = text.rfind("<")
+    name, email = text[:start].rstrip(), text[start + 1 : -1]
+    if (
+        start < 0
+        or not name
+        or not email
+        or "<" in name
+        or ">" in name
+        or ">" in email
+        or any(c.isspace() for c in email)
+        or not _LINE_OR_CONTROL.isdisjoint(name)
+    ):
+        return None
+    return name, email
 
 
 def digest_of(mapping: Mapping[str, Any]) -> str:
@@ -189,8 +223,10 @@ class _Checker:
 
     def integer(self, data: Mapping[str, Any], key: str) -> None:
         value = data.get(key)
-        if key in data and (type(value) is not int or value < 1):
-            self.add(f"{key!r} must be a whole number from 1, not {value!r}", key=key)
+        if key in data and (type(value) is not int or not 1 <= value <= MAX_VERSION):
+            self.add(
+                f"{key!r} must be a whole number from 1 to {MAX_VERSION:,}, not {value!r}", key=key
+            )
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -329,7 +365,7 @@ def parse_prompt_info(data: bytes, *, path: str, prompt: str) -> PromptInfo:
         )
     check.text_field(loaded, "description")
     tags = loaded.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) and is_valid_name(t) for t in tags):
+    if not isinstance(tags, list) or not all(isinstance(t, str) and is_valid_tag(t) for t in tags):
         check.add("'tags' must be a list of names (a-z, 0-9, '-', '_', '.')", key="tags")
     check.raise_if_any()
     return PromptInfo(name=prompt, description=loaded.get("description", ""), tags=tuple(tags))

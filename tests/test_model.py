@@ -73,7 +73,7 @@ def test_digest_is_recomputable_from_the_documented_algorithm() -> None:
         (GOOD.replace(b"Alice Example <alice@example.com>", b"alice"), "'created_by' must read"),
         (
             GOOD.replace(b"  model: gpt-4o", b"  when: !!binary aGVsbG8="),
-            "'metadata' must be a mapping",
+            "has the tag tag:yaml.org,2002:binary",
         ),
         (GOOD.replace(b"type: text", b"type: chat"), "'messages'"),
         (b"- just\n- a list\n", "must hold a mapping"),

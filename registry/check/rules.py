@@ -62,7 +62,8 @@ RULES = _rules(
     ),
     Rule(
         code="name",
-        words="prompt names use a-z, 0-9 and single '-', '_' or '.' between them",
+        words="prompt names use a-z, 0-9 and single '-', '_' or '.' between them, and are not "
+        "a Windows device name (con, prn, aux, nul, com1-com9, lpt1-lpt9, with any extension)",
         fix="rename the folder",
     ),
     Rule(

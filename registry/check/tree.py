@@ -32,6 +32,7 @@ from ..names import (
     VERSION_FILE,
     history_path,
     is_valid_name,
+    name_fault,
     pointer_path,
     prompt_dir,
     prompt_file,
@@ -105,11 +106,12 @@ def check_entry(entry: Entry) -> Problem | None:
     if entry.kind != "dir":
         return _layout(path, f"is a {_kind_words(entry.kind)}; only prompt folders belong here")
     if not is_valid_name(entry.name):
-        return _layout(
-            path,
-            "the folder name is not a valid prompt name (a-z, 0-9 and single '-', '_' or '.' "
-            "between them, at most 100 characters)",
-            "name",
+        return Problem(
+            file=path,
+            rule="name",
+            message=f"the folder name is not a valid prompt name: {name_fault(entry.name)}",
+            hint="prompt names use a-z, 0-9 and single '-', '_' or '.' between them, at most "
+            "100 characters, and are not a Windows device name (con, aux, nul, com1, ...)",
         )
     return None
 
