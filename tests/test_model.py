@@ -153,7 +153,7 @@ metadata = st.dictionaries(
     st.text(min_size=1, max_size=10),
     st.none()
     | st.booleans()
-    | st.integers(-(2**53), 2**53)
+    | st.integers(-(2**53) + 1, 2**53 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
     max_size=4,
