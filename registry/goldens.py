@@ -28,6 +28,7 @@ from .templates import PreparedVersion, Rendered
 from .yamlsafe import item_lines
 
 __all__ = [
+    "MAX_CASES",
     "MAX_PATTERN_LENGTH",
     "REGEX_BUDGET",
     "CaseResult",
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 MAX_PATTERN_LENGTH = 1000
+MAX_CASES = 1000
+"""Golden test cases in one tests.yaml: a check may render each on every promoted version."""
 REGEX_BUDGET = 2.0
 """Seconds the regular expression searches of one run may take together; later ones are not run."""
 
@@ -149,6 +152,16 @@ def parse_cases(data: bytes, *, path: str) -> tuple[GoldenCase, ...]:
     if not isinstance(loaded, list):
         raise InvalidRegistry(
             [Problem(file=path, rule="schema", message="must hold a list of cases")]
+        )
+    if len(loaded) > MAX_CASES:
+        raise InvalidRegistry(
+            [
+                Problem(
+                    file=path,
+                    rule="limit",
+                    message=f"{len(loaded):,} cases, more than the {MAX_CASES:,} a prompt may have",
+                )
+            ]
         )
     cases = []
     found_by_item: list[tuple[int, str, list[str]]] = []

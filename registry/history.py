@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from .errors import InputError, InvalidRegistry, Problem
+from .jsonsafe import loads_strict
 from .model import TIMESTAMP, Pointer, parse_identity
 from .names import MAX_VERSION
 from .yamlsafe import MAX_HISTORY_BYTES, MAX_SAFE_INTEGER
@@ -256,67 +257,10 @@ def _parse_line(raw: bytes, *, prompt: str, position: int) -> HistoryRecord:
             f"refuse or read otherwise; write it as \\u{ord(odd.group()):04x}"
         )
     try:
-        body = json.loads(
-            text,
-            object_pairs_hook=_unique_keys,
-            parse_constant=_no_constant,
-            parse_float=_no_fraction,
-            parse_int=_safe_integer,
-        )
-    except RecursionError:
-        raise ValueError("not a JSON object promptship reads: nested too deeply") from None
+        body = loads_strict(text, fractions=False)
     except ValueError as exc:
-        raise ValueError(f"not a JSON object: {exc}") from None
-    _refuse_surrogates(body)
+        raise ValueError(f"not a JSON object promptship reads: {exc}") from None
     return _record(body, prompt, position)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    body = dict(pairs)
-    if len(body) != len(pairs):
-        seen: set[str] = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        # json.JSONDecodeError would carry a position; the message is enough here.
-        raise ValueError(
-            f"the key {twice!r} appears twice; readers keep the first, the last, or refuse it"
-        )
-    return body
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _no_fraction(text: str) -> Any:
-    raise ValueError(
-        f"the number {text[:20]} has a fraction or an exponent; numbers in a record are whole "
-        "(YAML 1.1 reads 1e5 as text)"
-    )
-
-
-def _safe_integer(text: str) -> int:
-    if len(text.lstrip("-")) > 15:
-        raise ValueError(f"the number {text[:20]}... has more than 15 digits")
-    return int(text)
-
-
-def _refuse_surrogates(value: Any) -> None:
-    """Escapes can spell lone surrogates (\\ud800), which are not text and which some readers
-    refuse."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is str:
-            if _SURROGATE.search(item):
-                raise ValueError("has a lone surrogate escape (\\ud800-\\udfff), which is not text")
-        elif type(item) is dict:
-            stack.extend(item)
-            stack.extend(item.values())
-        elif type(item) is list:
-            stack.extend(item)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _record(body: Any, prompt: str, position: int) -> HistoryRecord:
@@ -332,7 +276,9 @@ def _record(body: Any, prompt: str, position: int) -> HistoryRecord:
     except KeyError:
         raise ValueError("missing " + ", ".join(k for k in _KNOWN if k not in body)) from None
     if type(version) is not int or not 1 <= version <= MAX_VERSION:
-        raise ValueError(f"'version' must be a whole number from 1 to {MAX_VERSION}, not {version!r}")
+        raise ValueError(
+            f"'version' must be a whole number from 1 to {MAX_VERSION}, not {version!r}"
+        )
     if previous is not None and (type(previous) is not int or not 1 <= previous <= MAX_VERSION):
         raise ValueError(f"'previous_version' must be a version number or null, not {previous!r}")
     if type(by) is not str or not _is_identity(by):

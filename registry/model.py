@@ -16,12 +16,22 @@ from typing import Any, Literal
 
 from .errors import InvalidRegistry, Problem
 from .names import MAX_VERSION, is_valid_tag
-from .yamlsafe import YamlError, dump_mapping, key_lines, load_yaml, load_yaml_text
+from .yamlsafe import (
+    MAX_SAFE_INTEGER,
+    YamlError,
+    dump_mapping,
+    key_lines,
+    load_yaml,
+    load_yaml_text,
+)
 
 __all__ = [
     "CHAT_ROLES",
     "DIGEST",
     "MAX_IDENTITY_LENGTH",
+    "MAX_MESSAGES",
+    "MAX_METADATA_DEPTH",
+    "MAX_METADATA_TEXT",
     "STATUSES",
     "TIMESTAMP",
     "TYPES",
@@ -35,6 +45,7 @@ __all__ = [
     "is_timestamp",
     "json_compatible",
     "load_file",
+    "metadata_fault",
     "parse_identity",
     "parse_pointer",
     "parse_prompt_info",
@@ -237,15 +248,67 @@ def load_file(data: bytes, path: str) -> tuple[Any, str]:
 
 def json_compatible(value: Any) -> bool:
     """Metadata must survive JSON (for the digest, ``--json`` and consumers in other languages)."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(json_compatible(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and json_compatible(v) for k, v in value.items())
-    return False
+    return _json_fault(value, math.inf, math.inf) is None
+
+
+MAX_MESSAGES = 1000
+"""Messages in one chat version."""
+MAX_METADATA_TEXT = 64 << 10
+"""Characters of keys and text in one version's metadata."""
+MAX_METADATA_DEPTH = 10
+"""Levels of lists and mappings in one version's metadata, itself included."""
+
+
+def metadata_fault(metadata: Any) -> tuple[str, str] | None:
+    """``(rule, message)`` saying why ``metadata`` is not a version's metadata, or ``None``."""
+    if not isinstance(metadata, dict):
+        return "schema", _METADATA_SHAPE
+    fault = _json_fault(metadata, MAX_METADATA_DEPTH, MAX_METADATA_TEXT)
+    if fault is None:
+        return None
+    return ("schema", _METADATA_SHAPE) if fault == "json" else ("limit", fault)
+
+
+_METADATA_SHAPE = (
+    "'metadata' must be a mapping of text keys to plain values (text, whole numbers of at most "
+    "15 digits, finite decimals, true/false, null, lists, mappings)"
+)
+
+
+def _json_fault(value: Any, max_depth: float, max_text: float) -> str | None:
+    """``"json"`` when ``value`` is not plain JSON every reader keeps exactly, a message when it
+    is deeper or holds more text than allowed, else ``None`` (one walk, no recursion)."""
+    text = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is str:
+            text += len(item)
+        elif kind is bool or item is None:
+            pass
+        elif kind is int:
+            if abs(item) > MAX_SAFE_INTEGER:
+                return "json"
+        elif kind is float:
+            if not math.isfinite(item):
+                return "json"
+        elif kind is list or kind is dict:
+            if depth > max_depth:
+                return f"'metadata' is nested deeper than {max_depth} levels"
+            if kind is dict:
+                for key in item:
+                    if type(key) is not str:
+                        return "json"
+                    text += len(key)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+        else:
+            return "json"
+        if text > max_text:
+            return f"'metadata' holds more than {max_text:,} characters of keys and text"
+    return None
 
 
 def parse_version(data: bytes, *, path: str, prompt: str, number: int) -> Version:
@@ -275,12 +338,9 @@ def version_from_mapping(loaded: Any, *, text: str, path: str, prompt: str, numb
         check.add(f"'type' must be one of {', '.join(TYPES)}", key="type")
     messages = _check_body(check, loaded, kind)
     metadata = loaded.get("metadata", {})
-    if not isinstance(metadata, dict) or not json_compatible(metadata):
-        check.add(
-            "'metadata' must be a mapping of text keys to plain values "
-            "(text, numbers, true/false, null, lists, mappings)",
-            key="metadata",
-        )
+    fault = metadata_fault(metadata)
+    if fault is not None:
+        check.add(fault[1], rule=fault[0], key="metadata")
     check.timestamp(loaded, "created_at")
     check.identity(loaded, "created_by")
     check.raise_if_any()
@@ -314,6 +374,13 @@ def _check_body(
     raw = loaded.get("messages")
     if not isinstance(raw, list) or not raw:
         check.add("a chat prompt needs 'messages': a list of {role, content}", key="messages")
+        return None
+    if len(raw) > MAX_MESSAGES:
+        check.add(
+            f"{len(raw):,} messages, more than the {MAX_MESSAGES:,} a version may hold",
+            rule="limit",
+            key="messages",
+        )
         return None
     messages = []
     for i, item in enumerate(raw):

@@ -11,6 +11,7 @@ from .errors import InputError, InvalidName
 __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_VERSION",
+    "MAX_VERSIONS",
     "PROMPTS_DIR",
     "RETIRE_TRAILER",
     "VERSION_FILE",
@@ -37,6 +38,8 @@ MAX_NAME_LENGTH = 100
 MAX_VERSION = 999_999
 """The highest version number: six digits, so a number from a file name or a command line is
 read in constant time and means the same in every language."""
+MAX_VERSIONS = 10_000
+"""Version files in one prompt folder: the check reads each one, so their count is bounded."""
 _NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*\Z")
 VERSION_FILE = re.compile(r"([1-9][0-9]{0,5})\.yaml\Z")
 """A version file's name: its number (at most ``MAX_VERSION``, no leading zero), then ``.yaml``."""

@@ -12,11 +12,11 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 import yaml
 
-from .errors import Problem
+from .errors import InputError, Problem
 
 __all__ = [
     "MAX_DEPTH",
@@ -168,7 +168,14 @@ _OTHERWISE_TYPED = re.compile(
     re.VERBOSE,
 )
 _TYPED_START = frozenset("0123456789+-.yYnN")
-_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_BOOLEANS = {
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
 _INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,15})\Z")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+][0-9]+)?\Z")
 # Characters YAML 1.1 reads as line breaks and YAML 1.2 as text (NEL, the Unicode separators),
@@ -198,7 +205,7 @@ def _refuse_odd_characters(text: str, path: str) -> None:
                 rule="yaml-ambiguous",
                 message=message,
                 hint="save the file as UTF-8 with LF line ends; write such characters as "
-                "escapes in a double-quoted string (\"\\u2028\")",
+                'escapes in a double-quoted string ("\\u2028")',
             )
         )
 
@@ -243,9 +250,11 @@ class _Builder:
         self.path = path
         self.blocks: list[tuple[int, int]] = []
 
-    def refuse(self, node: Any, message: str, hint: str, rule: str = "yaml-ambiguous") -> NoReturn:
+    def refusal(self, node: Any, message: str, hint: str) -> YamlError:
         line = int(node.start_mark.line) + 1 if node.start_mark is not None else None
-        raise YamlError(Problem(file=self.path, line=line, rule=rule, message=message, hint=hint))
+        return YamlError(
+            Problem(file=self.path, line=line, rule="yaml-ambiguous", message=message, hint=hint)
+        )
 
     def build(self, node: Any, depth: int) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -254,12 +263,12 @@ class _Builder:
             raise YamlError(_too_deep(self.path, int(node.start_mark.line) + 1))
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP:
-                self.refuse(node, f"has the tag {node.tag}", _NO_TAGS)
+                raise self.refusal(node, f"has the tag {node.tag}", _NO_TAGS)
             mapping: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 key = self.key(key_node)
                 if key in mapping:
-                    self.refuse(
+                    raise self.refusal(
                         key_node,
                         f"the key {key!r} appears twice in one mapping; readers keep the first, "
                         "the last, or refuse the file",
@@ -268,13 +277,13 @@ class _Builder:
                 mapping[key] = self.build(value_node, depth + 1)
             return mapping
         if node.tag != _SEQ:
-            self.refuse(node, f"has the tag {node.tag}", _NO_TAGS)
+            raise self.refusal(node, f"has the tag {node.tag}", _NO_TAGS)
         return [self.build(item, depth + 1) for item in node.value]
 
     def key(self, node: Any) -> str:
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _MERGE:
-                self.refuse(
+                raise self.refusal(
                     node,
                     "merge keys (<<) are not allowed: YAML 1.2 readers read them as a key '<<'",
                     "write the merged keys out",
@@ -282,7 +291,7 @@ class _Builder:
             key = self.scalar(node)
             if isinstance(key, str):
                 return key
-        self.refuse(
+        raise self.refusal(
             node,
             "a key that is not text (a number, true/false, null, a list or a mapping)",
             "keys are text: quote the key, e.g. '1': ...",
@@ -292,25 +301,25 @@ class _Builder:
         tag, value, style = node.tag, node.value, node.style
         if style:  # quoted or a block; a plain scalar's style is None (or '' from libyaml)
             if tag != _STR:
-                self.refuse(node, f"has the tag {tag}", _NO_TAGS)
+                raise self.refusal(node, f"has the tag {tag}", _NO_TAGS)
             if style in "|>":
                 self.blocks.append((int(node.start_mark.line), int(node.end_mark.line)))
             elif style == '"' and _SURROGATE.search(value):
-                self.refuse(
+                raise self.refusal(
                     node,
                     "has a lone surrogate escape (\\ud800-\\udfff), which is not text",
                     "write the character itself, or its pair of surrogates",
                 )
             return value
         if tag != _plain_tag(value):
-            self.refuse(node, f"has the tag {tag}", _NO_TAGS)
+            raise self.refusal(node, f"has the tag {tag}", _NO_TAGS)
         if tag == _STR:
             if value and value[0] in _TYPED_START and _OTHERWISE_TYPED.fullmatch(value):
-                self.refuse(
+                raise self.refusal(
                     node,
                     f"the plain value {_short(value)} is text to some YAML readers and a "
                     "number, a boolean or a date to others",
-                    f"quote it (\"{_short(value, quoted=False)}\") if it is text",
+                    f'quote it ("{_short(value, quoted=False)}") if it is text',
                 )
             return value
         if tag == _NULL:
@@ -318,16 +327,16 @@ class _Builder:
         if tag == _BOOL:
             if value in _BOOLEANS:
                 return _BOOLEANS[value]
-            self.refuse(
+            raise self.refusal(
                 node,
                 f"the plain value {value!r} is true or false to YAML 1.1 readers and text to "
                 "YAML 1.2 readers",
-                f"write true or false, or quote it (\"{value}\") if it is text",
+                f'write true or false, or quote it ("{value}") if it is text',
             )
         if tag == _INT:
             if _INTEGER.match(value) and abs(int(value)) <= MAX_SAFE_INTEGER:
                 return int(value)
-            self.refuse(
+            raise self.refusal(
                 node,
                 f"the number {_short(value)} is read differently by different readers (leading "
                 "zeros, underscores, other bases, base 60, or beyond the 2**53 JSON keeps exact)",
@@ -337,7 +346,7 @@ class _Builder:
             number = float(value)
             if math.isfinite(number):
                 return number
-        self.refuse(
+        raise self.refusal(
             node,
             f"the plain value {_short(value)} is read differently by different readers, or "
             "is not a JSON value",
@@ -519,12 +528,18 @@ _Dumper.add_representer(_Quoted, _represent_quoted)
 def dump_mapping(mapping: Mapping[str, Any], *, quoted: frozenset[str] = frozenset()) -> bytes:
     """YAML for ``mapping`` in its own key order; the top-level keys in ``quoted`` in quotes."""
     data = {k: _Quoted(v) if k in quoted and isinstance(v, str) else v for k, v in mapping.items()}
-    text: str = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=1_000_000,
-    )
-    return text.encode("utf-8")
+    try:
+        text: str = yaml.dump(
+            data,
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=1_000_000,
+        )
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            "the text given is not valid Unicode (it holds a lone surrogate)",
+            hint="give text as UTF-8",
+        ) from None

@@ -3,14 +3,14 @@ update, delete."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from registry.names import parse_version
 
 from ..inputs import read_content
-from ..options import Publish, changing_options, content_options, meta_option
+from ..options import Publish, changing_options, content_options, meta_option, unset_meta_option
 from ..output import done
 from ..session import Session, pass_session
 
@@ -47,18 +47,17 @@ def create(
     kind: Literal["text", "chat"],
     description: str,
     tags: tuple[str, ...],
-    meta: tuple[str, ...],
+    metadata: dict[str, Any],
     ref: str | None,
     by: str | None,
     publish: Publish,
 ) -> None:
     """Create prompt NAME with version 1 as a draft (blank unless content is given)."""
-    from registry.lifecycle import create_prompt, parse_metadata
+    from registry.lifecycle import create_prompt
     from registry.names import check_name
 
     check_name(name)
     body = _given(content, file)
-    metadata = parse_metadata(meta)
     result = session.commit(
         lambda snap, actor, now: create_prompt(
             snap,
@@ -83,6 +82,7 @@ def create(
 @click.option("--from", "source", metavar="N", help="Copy version N (any status) as the start.")
 @content_options
 @meta_option
+@unset_meta_option
 @changing_options
 @pass_session
 def new_version(
@@ -91,24 +91,30 @@ def new_version(
     source: str | None,
     content: str | None,
     file: str | None,
-    meta: tuple[str, ...],
+    metadata: dict[str, Any],
+    unset_meta: tuple[str, ...],
     ref: str | None,
     by: str | None,
     publish: Publish,
 ) -> None:
     """Add the next version of NAME as a draft: blank, a copy (--from N), or the content given.
 
-    Metadata is copied from --from N, else from the latest version; --meta changes it."""
+    Metadata is copied from --from N, else from the latest version; --meta, --meta-json and
+    --unset-meta change it."""
     from registry.lifecycle import new_version as make
-    from registry.lifecycle import parse_metadata
 
     number = parse_version(source) if source is not None else None
-    metadata = parse_metadata(meta)
-
     body = _given(content, file)
     result = session.commit(
         lambda snap, actor, now: make(
-            snap, name, source=number, body=body, metadata=metadata, actor=actor, now=now
+            snap,
+            name,
+            source=number,
+            body=body,
+            metadata=metadata,
+            unset_metadata=unset_meta,
+            actor=actor,
+            now=now,
         ),
         ref=ref,
         by=by,
@@ -122,6 +128,7 @@ def new_version(
 @click.argument("version")
 @content_options
 @meta_option
+@unset_meta_option
 @changing_options
 @pass_session
 def edit(
@@ -130,23 +137,29 @@ def edit(
     version: str,
     content: str | None,
     file: str | None,
-    meta: tuple[str, ...],
+    metadata: dict[str, Any],
+    unset_meta: tuple[str, ...],
     ref: str | None,
     by: str | None,
     publish: Publish,
 ) -> None:
     """Change the content or metadata of draft VERSION of NAME (never-published drafts only)."""
-    from registry.lifecycle import edit_version, parse_metadata
+    from registry.lifecycle import edit_version
 
     number = parse_version(version)
-    if content is None and file is None and not meta:
-        raise click.UsageError("give --content, --file or --meta")
-    metadata = parse_metadata(meta)
-
+    if content is None and file is None and not metadata and not unset_meta:
+        raise click.UsageError("give --content, --file, --meta, --meta-json or --unset-meta")
     body = _given(content, file)
     result = session.commit(
         lambda snap, actor, now: edit_version(
-            snap, name, number, body=body, metadata=metadata, actor=actor, now=now
+            snap,
+            name,
+            number,
+            body=body,
+            metadata=metadata,
+            unset_metadata=unset_meta,
+            actor=actor,
+            now=now,
         ),
         ref=ref,
         by=by,

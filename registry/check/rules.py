@@ -48,7 +48,7 @@ RULES = _rules(
         words="every file means the same to every YAML and JSON reader: no duplicate keys, "
         "merge keys, tags or directives, no plain value YAML 1.1 and 1.2 read differently, "
         "numbers JSON keeps exactly, LF line ends",
-        fix="quote the value named (\"017\", \"yes\", \"2026-11-29\") or write it as a plain "
+        fix='quote the value named ("017", "yes", "2026-11-29") or write it as a plain '
         "number or true/false; write each key once",
     ),
     Rule(

@@ -28,6 +28,7 @@ from ..model import (
     version_from_mapping,
 )
 from ..names import (
+    MAX_VERSIONS,
     PROMPTS_DIR,
     VERSION_FILE,
     history_path,
@@ -190,7 +191,19 @@ def _read_versions(
     versions: dict[int, Version | None] = {}
     digest = None
     folder = versions_dir(name)
-    for entry in snapshot.list_dir(folder) or ():
+    entries = snapshot.list_dir(folder) or ()
+    if len(entries) > MAX_VERSIONS:
+        problems.append(
+            Problem(
+                file=f"{folder}/",
+                rule="limit",
+                message=f"{len(entries):,} entries, more than the {MAX_VERSIONS:,} version files "
+                "a prompt may have; none of them was read",
+                hint="move old versions to a new prompt",
+            )
+        )
+        entries = ()
+    for entry in entries:
         path = f"{folder}/{entry.name}"
         match = VERSION_FILE.match(entry.name)
         if entry.kind == "symlink":
