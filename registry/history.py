@@ -80,9 +80,7 @@ def record_line(record: HistoryRecord) -> bytes:
     Characters YAML readers would read differently from JSON (C1 controls, the Unicode line
     separators, byte order marks) are written as ``\\u`` escapes, which both read alike."""
     body = {k: v for k, v in record.to_json().items() if k != "prompt"}
-    text = json.dumps(body, ensure_ascii=False)
-    if not text.isascii():
-        text = text.translate(_ESCAPED)
+    text = json.dumps(body, ensure_ascii=False).translate(_ESCAPED)
     try:
         return b"- " + text.encode("utf-8") + b"\n"
     except UnicodeEncodeError:
@@ -218,6 +216,11 @@ _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 _UNPLAIN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
+# JSON spells a character beyond U+FFFF as two surrogate escapes; YAML wants \U0001F600 and
+# libyaml refuses the pair.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _plain_characters(data: bytes) -> bool:
     """Whether ``data`` holds only characters JSON and YAML readers read alike: printable ones
     and LF (not tabs, which some YAML readers refuse between tokens, nor carriage returns)."""
@@ -250,6 +253,11 @@ def _parse_line(raw: bytes, *, prompt: str, position: int) -> HistoryRecord:
         text = raw[2:].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text (byte {exc.start + 2})") from None
+    if _SURROGATE_ESCAPE.search(text):
+        raise ValueError(
+            "writes a character as a surrogate escape (\\ud83d\\ude00), which YAML readers "
+            "refuse; write the character itself"
+        )
     odd = _UNPLAIN.search(text)
     if odd is not None:
         raise ValueError(

@@ -227,6 +227,7 @@ HISTORY_LINES = [
     ("fraction", RECORD.replace('"version": 3', '"version": 3.0')),
     ("exponent", RECORD.replace('"notes": "n"', '"notes": "n", "weight": 1e5')),
     ("lone-surrogate", RECORD.replace('"notes": "n"', '"notes": "\\ud800"')),
+    ("surrogate-pair-escape", RECORD.replace('"notes": "n"', '"notes": "\\ud83d\\ude00"')),
     ("raw-line-separator", RECORD.replace('"notes": "n"', '"notes": "a\u2028b"')),
     ("raw-nel", RECORD.replace('"notes": "n"', '"notes": "a\x85b"')),
     ("raw-delete", RECORD.replace('"notes": "n"', '"notes": "a\x7fb"')),
