@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from test_attack_c4_templates import (  # noqa: E402
 
 from helpers.attack import blob_tree, commit_on, commit_tree, registry_at_base  # noqa: E402
 from helpers.gitrepo import git  # noqa: E402
+from stress.scenarios import isolated_environment  # noqa: E402
 
 SPACES = "Alice" + " " * 300_000 + "x"
 NOTES = "prompts/notes/versions/1.yaml"
@@ -171,15 +171,7 @@ def main() -> None:
         root = Path(scratch)
         home = root / "home"
         home.mkdir()
-        os.environ.update(
-            HOME=str(home),
-            GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
-            GIT_CONFIG_NOSYSTEM="1",
-            GIT_AUTHOR_NAME="Alice Example",
-            GIT_AUTHOR_EMAIL="alice@example.com",
-            GIT_COMMITTER_NAME="Alice Example",
-            GIT_COMMITTER_EMAIL="alice@example.com",
-        )
+        isolated_environment(home)
         rows = []
         for index, (name, build) in enumerate(ATTACKS.items()):
             if args.only and args.only not in name:

@@ -12,7 +12,7 @@ import jinja2
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from registry.model import Version
+from helpers.inmemory import text_version
 from registry.sandbox import MAX_CALL_DEPTH, RENDER_TEXT, LimitExceeded
 from registry.templates import PreparedVersion
 
@@ -47,16 +47,7 @@ ORDINARY = [
 
 
 def render(template: str, values: dict[str, Any]) -> str:
-    version = Version(
-        prompt="p",
-        version=1,
-        status="draft",
-        type="text",
-        content=template,
-        created_at="2026-11-29T14:02:11Z",
-        created_by="A <a@example.com>",
-    )
-    rendered = PreparedVersion(version).render(values)
+    rendered = PreparedVersion(text_version(template)).render(values)
     assert rendered.content is not None
     return rendered.content
 

@@ -66,12 +66,16 @@ def tree_with(repo: Path, base: str | None, writes: Writes, *, mode: str = "1006
                     env=env,
                     check=True,
                 )
-        done = subprocess.run(
-            ["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True, check=True
-        )
-        return done.stdout.strip()
+        return _write_tree(repo, env)
     finally:
         index.unlink(missing_ok=True)
+
+
+def _write_tree(repo: Path, env: Mapping[str, str]) -> str:
+    done = subprocess.run(
+        ["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
 
 
 def commit_tree(repo: Path, tree: str, parents: Sequence[str], message: str = "hand-made") -> str:
@@ -172,9 +176,6 @@ def blob_tree(repo: Path, base: str, writes: Mapping[str, bytes], *, mode: str =
             input="".join(lines).encode(),
             check=True,
         )
-        done = subprocess.run(
-            ["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True, check=True
-        )
-        return done.stdout.strip()
+        return _write_tree(repo, env)
     finally:
         index.unlink(missing_ok=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from registry.lifecycle import Body, create_prompt, new_version
-from registry.model import Message
+from registry.model import Message, Version
 from registry.promotion import plan_promotion
 from registry.snapshot import DictSnapshot, apply_changes
 
@@ -53,3 +53,16 @@ def promote_version(snapshot: DictSnapshot, name: str, number: int) -> DictSnaps
 
 def with_file(snapshot: DictSnapshot, path: str, data: bytes) -> DictSnapshot:
     return DictSnapshot({**snapshot.files, path: data}, snapshot.symlinks)
+
+
+def text_version(content: str) -> Version:
+    """A draft text version 1 of prompt 'p' holding ``content``."""
+    return Version(
+        prompt="p",
+        version=1,
+        status="draft",
+        type="text",
+        content=content,
+        created_at="2026-11-29T10:00:00Z",
+        created_by="A <a@x.io>",
+    )
