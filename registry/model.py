@@ -6,6 +6,7 @@ every problem of that file; ``*_bytes`` functions write a record in the document
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -78,6 +79,7 @@ an identity from a pull request can cause."""
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 # Characters that end a line for some reader (YAML 1.1 counts NEL and the Unicode separators),
 # or that no terminal shows: never part of a name.
+_WHITE_SPACE = re.compile(r"\s")
 _LINE_OR_CONTROL = frozenset([*map(chr, range(32)), "\x7f", "\x85", "\u2028", "\u2029"])
 
 
@@ -85,6 +87,7 @@ def is_timestamp(value: object) -> bool:
     return isinstance(value, str) and bool(TIMESTAMP.match(value))
 
 
+@functools.lru_cache(maxsize=1024)  # the same few people create and promote most versions
 def parse_identity(text: str) -> tuple[str, str] | None:
     """Split ``"Name <email>"`` into its parts, or ``None`` if it is not of that form.
 
@@ -102,7 +105,7 @@ def parse_identity(text: str) -> tuple[str, str] | None:
         or "<" in name
         or ">" in name
         or ">" in email
-        or any(c.isspace() for c in email)
+        or _WHITE_SPACE.search(email)
         or not _LINE_OR_CONTROL.isdisjoint(name)
     ):
         return None
@@ -263,6 +266,26 @@ def metadata_fault(metadata: Any) -> tuple[str, str] | None:
     """``(rule, message)`` saying why ``metadata`` is not a version's metadata, or ``None``."""
     if not isinstance(metadata, dict):
         return "schema", _METADATA_SHAPE
+    # The usual metadata, flat text, numbers and true/false, is checked in one pass.
+    text = 0
+    for key, value in metadata.items():
+        kind = type(value)
+        if type(key) is not str:
+            break
+        if kind is str:
+            text += len(key) + len(value)
+        elif (
+            value is None
+            or kind is bool
+            or (kind is int and abs(value) <= MAX_SAFE_INTEGER)
+            or (kind is float and math.isfinite(value))
+        ):
+            text += len(key)
+        else:
+            break
+    else:
+        if text <= MAX_METADATA_TEXT:
+            return None
     fault = _json_fault(metadata, MAX_METADATA_DEPTH, MAX_METADATA_TEXT)
     if fault is None:
         return None

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode
 
 from .errors import InputError, Problem
 
@@ -168,6 +169,9 @@ _OTHERWISE_TYPED = re.compile(
     re.VERBOSE,
 )
 _TYPED_START = frozenset("0123456789+-.yYnN")
+# The first characters of every plain scalar PyYAML's resolvers give a tag other than text (and
+# the empty one, null): a plain scalar starting otherwise is text to every reader.
+_RESOLVABLE_START = frozenset(["", *"0123456789+-.yYnNtTfFoO~<="])
 _BOOLEANS = {
     "true": True,
     "True": True,
@@ -257,16 +261,27 @@ class _Builder:
         )
 
     def build(self, node: Any, depth: int) -> Any:
-        if isinstance(node, yaml.ScalarNode):
+        kind = type(node)  # the composer makes exactly these three node classes
+        if kind is ScalarNode:
             return self.scalar(node)
         if depth > MAX_DEPTH:
             raise YamlError(_too_deep(self.path, int(node.start_mark.line) + 1))
-        if isinstance(node, yaml.MappingNode):
+        if kind is MappingNode:
             if node.tag != _MAP:
                 raise self.refusal(node, f"has the tag {node.tag}", _NO_TAGS)
             mapping: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = self.key(key_node)
+                # Plain text that no resolver could take for anything else is most of every
+                # file: taken here, without a call.
+                if (
+                    type(key_node) is ScalarNode
+                    and not key_node.style
+                    and key_node.tag == _STR
+                    and key_node.value[:1] not in _RESOLVABLE_START
+                ):
+                    key = key_node.value
+                else:
+                    key = self.key(key_node)
                 if key in mapping:
                     raise self.refusal(
                         key_node,
@@ -274,7 +289,16 @@ class _Builder:
                         "the last, or refuse the file",
                         "write each key once",
                     )
-                mapping[key] = self.build(value_node, depth + 1)
+                if type(value_node) is not ScalarNode:
+                    mapping[key] = self.build(value_node, depth + 1)
+                elif (
+                    not value_node.style
+                    and value_node.tag == _STR
+                    and value_node.value[:1] not in _RESOLVABLE_START
+                ):
+                    mapping[key] = value_node.value
+                else:
+                    mapping[key] = self.scalar(value_node)
             return mapping
         if node.tag != _SEQ:
             raise self.refusal(node, f"has the tag {node.tag}", _NO_TAGS)
