@@ -108,7 +108,8 @@ class InvalidName(PromptshipError):
         super().__init__(
             f"{name!r} is not a valid prompt name: {reason}",
             hint="names use a-z, 0-9 and single '-', '_' or '.' between them, "
-            "at most 100 characters (e.g. customer-support-reply)",
+            "at most 100 characters, and are not a Windows device name such as con or com1 "
+            "(e.g. customer-support-reply)",
         )
 
 

@@ -252,7 +252,7 @@ HONEST: list[tuple[str, Action]] = [
     ),
     (
         "a description changed by hand",
-        lambda r: r.replace("prompts/faq/prompt.yaml", "name: faq", "name: faq\ndescription: FAQ"),
+        lambda r: r.replace("prompts/faq/prompt.yaml", "description: ''", "description: FAQ"),
     ),
     (
         "golden tests added",

@@ -50,7 +50,7 @@ def chat(sample: Cli) -> Cli:
         "--content",
         "- {role: system, content: 'Vous aidez les clients de {{ company }} — merci.'}\n"
         "- {role: user, content: '{{ question }}'}\n",
-        "--meta",
+        "--meta-json",
         "temperature=0.2",
     )
     sample.ok("promote", "support", "1", "--yes")
@@ -257,7 +257,7 @@ _metadata = st.dictionaries(
     st.one_of(
         st.none(),
         st.booleans(),
-        st.integers(-(2**53), 2**53),
+        st.integers(-(2**53) + 1, 2**53 - 1),
         st.floats(allow_nan=False, allow_infinity=False),
         _text,
     ),

@@ -28,10 +28,12 @@ from ..model import (
     version_from_mapping,
 )
 from ..names import (
+    MAX_VERSIONS,
     PROMPTS_DIR,
     VERSION_FILE,
     history_path,
     is_valid_name,
+    name_fault,
     pointer_path,
     prompt_dir,
     prompt_file,
@@ -106,11 +108,12 @@ def check_entry(entry: Entry) -> Problem | None:
     if entry.kind != "dir":
         return _layout(path, f"is a {_kind_words(entry.kind)}; only prompt folders belong here")
     if not is_valid_name(entry.name):
-        return _layout(
-            path,
-            "the folder name is not a valid prompt name (a-z, 0-9 and single '-', '_' or '.' "
-            "between them, at most 100 characters)",
-            "name",
+        return Problem(
+            file=path,
+            rule="name",
+            message=f"the folder name is not a valid prompt name: {name_fault(entry.name)}",
+            hint="prompt names use a-z, 0-9 and single '-', '_' or '.' between them, at most "
+            "100 characters, and are not a Windows device name (con, aux, nul, com1, ...)",
         )
     return None
 
@@ -205,7 +208,19 @@ def _read_versions(
     versions: dict[int, Version | None] = {}
     digest = None
     folder = versions_dir(name)
-    for entry in snapshot.list_dir(folder) or ():
+    entries = snapshot.list_dir(folder) or ()
+    if len(entries) > MAX_VERSIONS:
+        problems.append(
+            Problem(
+                file=f"{folder}/",
+                rule="limit",
+                message=f"{len(entries):,} entries, more than the {MAX_VERSIONS:,} version files "
+                "a prompt may have; none of them was read",
+                hint="move old versions to a new prompt",
+            )
+        )
+        entries = ()
+    for entry in entries:
         path = f"{folder}/{entry.name}"
         match = VERSION_FILE.match(entry.name)
         if entry.kind == "symlink":

@@ -157,7 +157,7 @@ def commit_steps(
                 message=commit.message,
                 parent=before,
                 tree=tree,
-                paths=budget.count(budget.changed_paths(before.tree, tree.tree)),
+                paths=budget.changed_paths(before.tree, tree.tree),
             )
         )
     return steps
@@ -167,7 +167,7 @@ def changed_prompts(
     repo: pygit2.Repository, base: pygit2.Tree | None, head: pygit2.Tree, budget: _Budget
 ) -> TreeChange:
     """The entries of the head's ``prompts/`` that differ from the base's, and those gone."""
-    names = sorted({path.split("/")[1] for path in budget.count(budget.changed_paths(base, head))})
+    names = sorted({path.split("/")[1] for path in budget.changed_paths(base, head)})
     entries = _prompts_tree(head)
     changed = []
     removed = []
@@ -255,14 +255,14 @@ class _Budget(BlobCache):
         self._listings = _Listings()
 
     def changed_paths(self, base: pygit2.Tree | None, head: pygit2.Tree | None) -> tuple[str, ...]:
-        """``_changed_paths``, each pair of trees diffed once: in a change of one commit, the
-        commit's diff and the change's are the same."""
+        """``_changed_paths``, each pair of trees diffed (and counted) once: in a change of one
+        commit, the commit's diff and the change's are the same."""
         key = (base.id if base is not None else None, head.id if head is not None else None)
         if key not in self._diffs:
-            self._diffs[key] = _changed_paths(base, head, self._listings)
+            self._diffs[key] = self._count(_changed_paths(base, head, self._listings))
         return self._diffs[key]
 
-    def count(self, paths: tuple[str, ...]) -> tuple[str, ...]:
+    def _count(self, paths: tuple[str, ...]) -> tuple[str, ...]:
         self._files += len(paths)
         if self._files > self._limits.files:
             raise CannotCheck(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.gitrepo import git
+from helpers.registry_repo import Registry, build_base
 
 Writes = Mapping[str, "bytes | str | None"]
 """Paths to new contents (``None`` removes the path)."""
@@ -64,12 +66,16 @@ def tree_with(repo: Path, base: str | None, writes: Writes, *, mode: str = "1006
                     env=env,
                     check=True,
                 )
-        done = subprocess.run(
-            ["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True, check=True
-        )
-        return done.stdout.strip()
+        return _write_tree(repo, env)
     finally:
         index.unlink(missing_ok=True)
+
+
+def _write_tree(repo: Path, env: Mapping[str, str]) -> str:
+    done = subprocess.run(
+        ["git", "write-tree"], cwd=repo, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
 
 
 def commit_tree(repo: Path, tree: str, parents: Sequence[str], message: str = "hand-made") -> str:
@@ -219,3 +225,46 @@ def check_base(
     except ValueError:
         report = {"unparsed": done.stdout}
     return Verdict(done.returncode, report, done.stderr, seconds, peak)
+
+
+def registry_at_base(repo: Path, cache: Path) -> Registry:
+    """``build_base``'s registry in ``repo`` (an empty repository), checked out on ``main`` with
+    branch ``base``: built with the CLI once in ``cache`` and copied after, so each attack starts
+    from the same commits without building them again."""
+    built = cache / "registry-at-base"
+    if not built.exists():
+        scratch = cache / "registry-at-base.building"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        git(scratch, "init", "-q", "-b", "main")
+        build_base(Registry(scratch))
+        scratch.rename(built)
+    shutil.rmtree(repo)
+    shutil.copytree(built, repo, symlinks=True)
+    return Registry(repo)
+
+
+def blob_tree(repo: Path, base: str, writes: Mapping[str, bytes], *, mode: str = "100644") -> str:
+    """``tree_with`` for many files at once: one ``update-index --index-info`` for all of them
+    (a tree of ten thousand version files is built in a second, not in ten thousand processes).
+    Equal contents share one blob."""
+    index = repo / ".git" / f"attack-index-many-{os.getpid()}"
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    try:
+        subprocess.run(["git", "read-tree", base], cwd=repo, env=env, check=True)
+        ids: dict[bytes, str] = {}
+        lines = []
+        for path, data in writes.items():
+            if data not in ids:
+                ids[data] = blob(repo, data)
+            lines.append(f"{mode} {ids[data]}\t{path}\n")
+        subprocess.run(
+            ["git", "update-index", "--index-info"],
+            cwd=repo,
+            env=env,
+            input="".join(lines).encode(),
+            check=True,
+        )
+        return _write_tree(repo, env)
+    finally:
+        index.unlink(missing_ok=True)
