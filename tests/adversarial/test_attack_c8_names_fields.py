@@ -75,14 +75,21 @@ def test_a_creation_time_on_a_day_the_calendar_lacks(base: Path, day: str) -> No
 
 
 def test_a_leap_day_is_a_real_day(base: Path) -> None:
-    """The control: February 29th of a leap year passes."""
+    """The control: a new draft created on February 29th of a leap year passes (an existing
+    version's ``created_at`` may not change at all, so the control adds version 2)."""
     text = "\n".join(
-        'created_at: "2028-02-29T10:00:00Z"' if line.startswith("created_at:") else line
+        'created_at: "2028-02-29T10:00:00Z"'
+        if line.startswith("created_at:")
+        else "version: 2"
+        if line.startswith("version:")
+        else line
         for line in git(base, "show", f"base:{NOTES}").splitlines()
     )
-    commit_on(base, "attack", {NOTES: text + "\n"})
+    second = NOTES.replace("/1.yaml", "/2.yaml")
+    commit_on(base, "attack", {second: text + "\n"})
     verdict = check_base(base, "base", head="attack")
     assert (verdict.status, verdict.rules) == (0, set()), verdict.report
+    assert Reader.open(base, ref="attack").get("notes", version=2).created_at == "2028-02-29T10:00:00Z"
 
 
 BAD_IDENTITIES = [
