@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "run": "running",
     "runs": "running",
     "ui": "ui",
+    "serve": "serve",
 }
 """Each command and the module of ``cli.commands`` that defines it (in its ``COMMANDS`` list)."""
 

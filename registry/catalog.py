@@ -66,7 +66,8 @@ def load_info(snapshot: Snapshot, name: str) -> PromptInfo:
 
 def version_numbers(snapshot: Snapshot, name: str) -> list[int]:
     entries = snapshot.list_dir(versions_dir(name)) or ()
-    found = (VERSION_FILE.match(e.name) for e in entries if e.kind == "file")
+    # An executable version file is refused by the check but read like any other.
+    found = (VERSION_FILE.match(e.name) for e in entries if e.kind in ("file", "executable"))
     return sorted(int(m.group(1)) for m in found if m)
 
 
@@ -165,8 +166,8 @@ def check_served(version: _Content, pointer: Pointer) -> None:
 def broken_pointer(name: str, message: str) -> InvalidRegistry:
     return InvalidRegistry(
         [Problem(file=pointer_path(name), rule="pointer", message=message)],
-        hint="this commit's production files disagree; 'promptship check --ref REV' lists "
-        "what is wrong, and reading an earlier commit still works",
+        hint="this commit's production files disagree; the check lists what is wrong "
+        "(promptship check --ref REV), and reading an earlier commit still works",
     )
 
 

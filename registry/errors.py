@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "BranchDiverged",
     "BranchExists",
+    "BrokenObject",
     "CannotCheck",
     "ConcurrentChange",
     "DirtyWorkTree",
@@ -39,13 +40,16 @@ __all__ = [
     "RemoteError",
     "RenderError",
     "RepositoryError",
+    "RevisionError",
     "RunNotFound",
+    "ServerUnreachable",
     "Superseded",
     "SyncIncomplete",
     "TemplateSyntaxError",
     "UnknownVariables",
     "VariablesError",
     "VersionNotFound",
+    "WriteInterrupted",
     "sort_problems",
 ]
 
@@ -104,7 +108,8 @@ class InvalidName(PromptshipError):
         super().__init__(
             f"{name!r} is not a valid prompt name: {reason}",
             hint="names use a-z, 0-9 and single '-', '_' or '.' between them, "
-            "at most 100 characters (e.g. customer-support-reply)",
+            "at most 100 characters, and are not a Windows device name such as con or com1 "
+            "(e.g. customer-support-reply)",
         )
 
 
@@ -116,7 +121,7 @@ class PromptNotFound(PromptshipError):
     def __init__(self, prompt: str) -> None:
         self.prompt = prompt
         super().__init__(
-            f"no prompt named {prompt!r}", hint="'promptship list' shows the prompts there are"
+            f"no prompt named {prompt!r}", hint="see which prompts there are (promptship list)"
         )
 
 
@@ -125,7 +130,7 @@ class PromptExists(PromptshipError):
         self.prompt = prompt
         super().__init__(
             f"a prompt named {prompt!r} already exists",
-            hint=f"add a version with 'promptship new-version {prompt}', or choose another name",
+            hint=f"add a version to it instead (promptship new-version {prompt}), or choose another name",
         )
 
 
@@ -135,7 +140,7 @@ class VersionNotFound(PromptshipError):
         self.version = version
         super().__init__(
             f"prompt {prompt!r} has no version {version}",
-            hint=f"'promptship versions {prompt} --include-archived' lists its versions",
+            hint=f"see which versions it has (promptship versions {prompt} --include-archived)",
         )
 
 
@@ -144,7 +149,7 @@ class NoProductionVersion(PromptshipError):
         self.prompt = prompt
         super().__init__(
             f"prompt {prompt!r} has no production version yet",
-            hint=f"promote one with 'promptship promote {prompt} VERSION', "
+            hint=f"promote a version first (promptship promote {prompt} VERSION), "
             f"or name a version: {prompt}@latest, {prompt}@1",
         )
 
@@ -207,11 +212,15 @@ class Superseded(PromptshipError):
         self.version = version
         self.by = by
         self.at = at
-        now = f"v{version} (promoted by {by} at {at})" if version else "a deletion of the prompt"
+        now = (
+            f"v{version} (promoted by {by} at {at})"
+            if version
+            else "a change that left it no production version"
+        )
         super().__init__(
             f"promotion of {prompt!r} superseded by {now}",
-            hint="look at the new state ('promptship history "
-            f"{prompt}') and promote again if you still mean to",
+            hint=f"look at the new state (promptship history {prompt}) and promote again if "
+            "you still mean to",
         )
 
 
@@ -240,8 +249,8 @@ class IdentityMissing(PromptshipError):
     def __init__(self, detail: str = "") -> None:
         super().__init__(
             "no git identity to record as the author" + (f": {detail}" if detail else ""),
-            hint='pass --by "Name <email>", or run git config --global user.name "Your Name" '
-            "and git config --global user.email you@example.com",
+            hint='name the author (--by "Name <email>"; by= in Editor.open), or run git config '
+            '--global user.name "Your Name" and git config --global user.email you@example.com',
         )
 
 
@@ -359,7 +368,7 @@ class SyncIncomplete(RepositoryError):
         super().__init__(
             f"committed {commit[:10]}, but the index and files of this clone could not follow: "
             f"{reason}",
-            hint="the commit is safe; the next changing promptship command in this clone brings "
+            hint="the commit is safe; the next change promptship writes in this clone brings "
             "the files along first, or run 'git reset -q -- "
             + " ".join(self.paths)
             + "' and 'git checkout -- <the same files>' now",
@@ -434,7 +443,7 @@ class BranchExists(RepositoryError):
         self.where = where
         super().__init__(
             f"a branch named {branch!r} already exists in {where}",
-            hint="choose another name with --branch",
+            hint="choose another name for the new branch",
         )
 
 
@@ -444,6 +453,50 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+class ServerUnreachable(PromptshipError):
+    """A ``promptship serve`` could not be reached (or answered with a server error)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(
+            f"cannot reach the prompt server at {url}: {detail}",
+            hint="check the address and that the server runs ('curl URL/readyz'), or give a "
+            "fallback bundle (fallback='prompts.json', written by 'promptship export')",
+        )
+
+
+class RevisionError(RepositoryError):
+    """A revision given by name that promptship will not read: unknown, ambiguous, a tag or a ref
+    given by a short name, or an expression (``main~1``). ``reason`` says which."""
+
+    def __init__(self, rev: str, reason: str, *, hint: str) -> None:
+        self.rev = rev
+        self.reason = reason
+        super().__init__(f"cannot read the revision {rev!r}: {reason}", hint=hint)
+
+
+class BrokenObject(RepositoryError):
+    """A git object promptship needs is missing, corrupt, or not of the type its tree entry
+    says (a file entry naming a folder's object, say). Nothing can be judged or served from it,
+    so the command line exits with 2, as for a check that cannot run."""
+
+    exit_status = 2
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(
+            f"the repository is damaged: {what}: {reason}",
+            hint="run 'git fsck' to see what is broken; fetch the commit again from a good "
+            "clone, or restore the repository from one",
+        )
+
+    def __reduce__(self) -> tuple[type[BrokenObject], tuple[str, str]]:
+        # Raised in the check's worker processes, it travels back pickled.
+        return (BrokenObject, (self.what, self.reason))
 
 
 class CannotCheck(PromptshipError):
@@ -459,3 +512,13 @@ def _listing(head: str, problems: Sequence[Problem], *, always_head: bool = Fals
     if len(lines) == 1 and not always_head:
         return lines[0]
     return "\n  ".join([head, *lines])
+
+
+class WriteInterrupted(KeyboardInterrupt):
+    """Ctrl-C arrived while a change was being published, and the change landed whole all the
+    same (an interrupt then is deferred, so a clone is never left half-synced). ``result`` is
+    what the write returned; catching ``KeyboardInterrupt`` catches this too."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result)
+        self.result = result

@@ -125,7 +125,7 @@ def test_same_versions_say_so() -> None:
 
 
 def test_cli_text_and_json(sample: Cli) -> None:
-    sample.ok("edit", "greeting", "2", "--meta", "temperature=0.4")
+    sample.ok("edit", "greeting", "2", "--meta-json", "temperature=0.4")
     text = sample.ok("diff", "greeting", "1", "v2").stdout
     assert text == (
         "--- greeting v1 (published)\n"

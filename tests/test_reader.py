@@ -64,7 +64,11 @@ def test_reads_a_tag_and_a_commit_id(sample: Cli, repo: Path) -> None:
     git(repo, "tag", "v1-live")
     first = head(repo)
     sample.ok("promote", "greeting", "2", "--yes")
-    assert Registry.open(repo, ref="v1-live").get("greeting").version == 1
+    assert Registry.open(repo, ref="refs/tags/v1-live").get("greeting").version == 1
+    # A tag is read by its full name only: a short name is followed to a branch, never a tag.
+    with pytest.raises(RepositoryError, match="names a tag") as refused:
+        Registry.open(repo, ref="v1-live")
+    assert refused.value.hint == "if you mean it, give its full name: refs/tags/v1-live"
     pinned = Registry.open(repo, ref=first)
     assert pinned.get("greeting").version == 1
     assert pinned.refresh() is False
@@ -199,7 +203,7 @@ def test_typed_errors_from_a_repository(sample: Cli, repo: Path, tmp_path: Path)
     assert prompts.refresh() is True
     with pytest.raises(NoProductionVersion):
         prompts.get("fresh")
-    with pytest.raises(RepositoryError, match="no commit 'nope'"):
+    with pytest.raises(RepositoryError, match="cannot read the revision 'nope'"):
         Registry.open(repo, ref="nope")
     plain = tmp_path / "plain"
     plain.mkdir()
@@ -260,8 +264,10 @@ def test_import_registry_does_not_load_git_or_templates() -> None:
         "import sys, registry\n"
         "assert 'pygit2' not in sys.modules and 'jinja2' not in sys.modules\n"
         "from registry import Registry\n"
-        "assert 'pygit2' in sys.modules\n"
+        "assert 'pygit2' not in sys.modules  # Registry.connect needs no git\n"
         "assert 'Registry' in dir(registry)\n"
+        "Registry.open('.')\n"
+        "assert 'pygit2' in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -281,6 +287,7 @@ def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
     import time
 
     from helpers.inmemory import ACTOR, add_prompt, add_version
+    from registry.git.publish import write_change
     from registry.git.store import GitStore
     from registry.identity import Identity
     from registry.promotion import plan_promotion
@@ -293,8 +300,10 @@ def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
     store = GitStore.open(repo)
     identity = Identity(name="Alice Example", email="alice@example.com")
     files = dict(snapshot.files)
-    store.write(
-        lambda snap, now: ChangeSet(prompt=None, writes=files, subject="seed"), identity=identity
+    write_change(
+        store,
+        lambda snap, now: ChangeSet(prompt=None, writes=files, subject="seed"),
+        identity=identity,
     )
     prompts = Registry.open(repo)
     failures: list[BaseException] = []
@@ -315,7 +324,8 @@ def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
     for thread in readers:
         thread.start()
     for name in names[::4]:
-        store.write(
+        write_change(
+            store,
             lambda snap, now, name=name: plan_promotion(snap, name, 2, actor=ACTOR, now=now),
             identity=identity,
         )

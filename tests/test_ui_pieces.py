@@ -14,10 +14,10 @@ import pytest
 
 from helpers.cli import Cli, promptship
 from helpers.gitrepo import git
-from helpers.registry_states import Clock, create, promote, run
+from helpers.inmemory import Clock, create, promote, run
 from helpers.ui import UiServer
 from registry.catalog import PromptQuery
-from registry.errors import InputError, RepositoryError
+from registry.errors import InputError, RepositoryError, RevisionError
 from registry.git.store import GitStore
 from registry.pullrequest import compare_url
 from registry.snapshot import DictSnapshot
@@ -132,21 +132,30 @@ def test_pages(count: int, asked: int, shown: tuple[int, int], pages: int) -> No
 
 
 @pytest.mark.parametrize(
-    ("before", "text", "update"),
+    ("before", "text", "update", "unset"),
     [
-        ({"model": "a"}, "model=a\n", {}),
-        ({"model": "a"}, "model=b\r\n", {"model": "b"}),
-        ({"model": "a"}, "", {"model": None}),
-        ({}, "temperature=0.2\nstream=true\n", {"temperature": 0.2, "stream": True}),
-        ({"stop": ["x", "y"]}, 'stop=["x", "y"]\nmodel=m\n', {"model": "m"}),
-        ({"n": 1}, "n=1\n  \n", {}),
-        ({"n": 1}, " n = 2 ", {"n": 2}),
+        ({"model": "a"}, "model=a\n", {}, []),
+        ({"model": "a"}, "model=b\r\n", {"model": "b"}, []),
+        ({"model": "a"}, "", {}, ["model"]),
+        ({}, "temperature=0.2\nstream=true\n", {"temperature": 0.2, "stream": True}, []),
+        (
+            {},
+            'code=017\nanswer=yes\nzip="017"\n',
+            {"code": "017", "answer": "yes", "zip": "017"},
+            [],
+        ),
+        ({}, "stop=null\n", {"stop": None}, []),
+        ({"stop": ["x", "y"]}, 'stop=["x", "y"]\nmodel=m\n', {"model": "m"}, []),
+        ({"stop": ["x", "y"]}, 'stop=["x"]\n', {"stop": ["x"]}, []),
+        ({"n": 1}, "n=1\n  \n", {}, []),
+        ({"n": 1}, " n = 2 ", {"n": 2}, []),
+        ({"n": 1, "m": "a"}, "m=b", {"m": "b"}, ["n"]),
     ],
 )
 def test_metadata_lines_change_only_what_was_changed(
-    before: dict[str, Any], text: str, update: dict[str, Any]
+    before: dict[str, Any], text: str, update: dict[str, Any], unset: list[str]
 ) -> None:
-    assert metadata_changes(before, text.replace("\r\n", "\n")) == update
+    assert metadata_changes(before, text.replace("\r\n", "\n")) == (update, unset)
 
 
 @pytest.mark.parametrize("text", ["no equals sign", "=value"])
@@ -217,11 +226,13 @@ def test_the_workspace_shows_a_branch_or_a_revision_read_only(sample: Cli) -> No
     named = Workspace(repo, "review")
     assert (named.branch, named.shown, named.writable) == ("refs/heads/review", "review", True)
     assert Workspace(repo, "refs/heads/review").branch == "refs/heads/review"
-    for revision in ("v1.0", "HEAD~1", "refs/tags/v1.0"):
+    for revision in (git(repo, "rev-parse", "HEAD~1").strip(), "refs/tags/v1.0"):
         shown = Workspace(repo, revision)
         assert (shown.branch, shown.writable, shown.shown) == (None, False, revision)
         assert shown.snapshot().commit_id is not None
-    with pytest.raises(RepositoryError, match="no commit 'nope'"):
+    with pytest.raises(RevisionError, match="names a tag"):
+        Workspace(repo, "v1.0")  # a short name is never read as a tag
+    with pytest.raises(RepositoryError, match="cannot read the revision 'nope'"):
         Workspace(repo, "nope")
     git(repo, "checkout", "-q", "--detach")
     assert not Workspace(repo).writable
@@ -229,7 +240,8 @@ def test_the_workspace_shows_a_branch_or_a_revision_read_only(sample: Cli) -> No
 
 def test_a_read_only_page_refuses_writes(sample: Cli) -> None:
     before = git(sample.path, "rev-parse", "HEAD").strip()
-    with UiServer(sample.path, args=("--ref", "HEAD~1")) as ui:
+    earlier = git(sample.path, "rev-parse", "HEAD~1").strip()
+    with UiServer(sample.path, args=("--ref", earlier)) as ui:
         answer = httpx.get(ui.url, follow_redirects=False)
         cookie = answer.headers["set-cookie"].split(";")[0]
         with httpx.Client(base_url=ui.base, headers={"cookie": cookie}) as client:
@@ -255,7 +267,7 @@ def test_ui_refuses_a_port_in_use_and_a_missing_revision(sample: Cli) -> None:
     assert "hint: choose another with --port N" in busy.stderr
     missing = promptship(sample.path, "ui", "--no-browser", "--ref", "nope")
     assert missing.returncode == 1
-    assert "error: no commit 'nope' in this repository" in missing.stderr
+    assert "error: cannot read the revision 'nope'" in missing.stderr
     assert "Traceback" not in busy.stderr + missing.stderr
 
 
@@ -341,7 +353,7 @@ def test_the_test_panel_compares_at_most_ten_models(sample: Cli) -> None:
             refused = client.post("/prompts/greeting/panel", data={**form, "models": "echo " * 11})
             posted = client.post("/prompts/greeting/panel", data={**form, "models": "echo " * 10})
             ran = client.get(posted.headers["location"])
-    assert refused.status_code == 422
+    assert refused.status_code == 400
     assert "11 models given; a run compares at most 10" in refused.text
     assert ran.status_code == 200
     assert ran.text.count('aria-label="Response of echo"') == 10

@@ -103,7 +103,7 @@ def run(
     Linux). Every run is kept in this clone's
     run log. Exit status 1 if any model failed; the others' answers are still shown.
     """
-    from registry.names import parse_version
+    from registry.names import parse_version_number
     from registry.panel.runlog import find_run, rerun_spec
     from registry.panel.runner import run_logged
 
@@ -116,7 +116,7 @@ def run(
         )
     else:
         old = find_run(_logged_runs(session), rerun)
-        number = parse_version(rerun_version) if rerun_version else None
+        number = parse_version_number(rerun_version) if rerun_version else None
         spec = rerun_spec(old, number, timeout=timeout)
     record, warnings = run_logged(
         spec, session.snapshot(ref), providers_file=providers_path(), env=os.environ
@@ -145,7 +145,7 @@ def _spec(
     timeout: float | None,
     rerun_version: str | None,
 ) -> RunSpec:
-    from registry.lifecycle import parse_metadata
+    from registry.lifecycle import parse_parameters
     from registry.names import parse_selector
     from registry.panel.plan import RunSpec
 
@@ -157,7 +157,7 @@ def _spec(
         selector=parse_selector(selector),
         variables=parse_variables(pairs, vars_file),
         models=models,
-        overrides=parse_metadata(params, option="--param"),
+        overrides=parse_parameters(params),
         timeout=timeout,
     )
 

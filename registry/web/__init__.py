@@ -1,1 +1,3 @@
-"""HTTP: the read API server (``promptship serve``) and the local web page (``promptship ui``)."""
+"""HTTP for promptship: the read API server (``promptship serve``), the local web page
+(``promptship ui``) and what they share. Starlette and uvicorn are imported only here, and only
+when a server runs."""

@@ -1,6 +1,10 @@
-"""The buttons: each POST reads its form (refused without the page's CSRF token), makes one
-write through ``actions`` and redirects to the page that shows the result; a refusal shows the
-same form again, with what was typed, the message and the hint."""
+"""The buttons: each POST reads its form (refused without the page's CSRF token), makes one call
+of the write API (``registry.Editor``) and redirects to the page that shows the result; a refusal
+shows the same form again, with what was typed, the message and the hint.
+
+Nothing here decides anything: the rules, the commit and the refusals are the Editor's, so a button
+makes the commit the command line makes. Each write opens the repository anew, as the command line
+does, so no repository handle is shared with the requests that read."""
 
 from __future__ import annotations
 
@@ -13,15 +17,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...catalog import load_info
+from ...editor import Editor, WriteResult
 from ...errors import InputError, PromptshipError
-from ...lifecycle import parse_metadata
+from ...jsonsafe import loads_strict
+from ...lifecycle import parse_parameters
 from ...model import CHAT_ROLES, PromptType
-from ...names import Selector, check_name
+from ...names import Selector, check_name, parse_version_number
 from ...panel.plan import RunSpec
 from ...panel.runlog import find_run, rerun_spec
 from ...panel.runner import run_logged
 from ...pullrequest import compare_url
-from . import actions
+from ..errors import HttpError
 from .pages import logged_runs, panel_context, promote_context
 from .rendering import Flash, redirect_done, render, state_of
 from .security import read_form
@@ -52,18 +58,22 @@ def _text(form: FormData, key: str) -> str:
     return value.replace("\r\n", "\n") if isinstance(value, str) else ""
 
 
-def _target(request: Request) -> actions.Target:
+def _editor(request: Request) -> Editor:
+    """The write API on the branch the page shows, as the author git's configuration names."""
     workspace = state_of(request).workspace
-    if workspace.branch is None:
-        raise PromptshipError(
+    branch = workspace.branch
+    if branch is None:
+        # A conflict with what the page was started on, not a bad request.
+        raise HttpError(
             f"this page shows {workspace.shown}, which is not a branch: nothing can be changed here",
             hint="start 'promptship ui' without --ref to work on the checked-out branch, or with "
             "--ref naming a branch",
+            status=409,
         )
-    return actions.Target(path=workspace.path, branch=workspace.branch)
+    return Editor.open(workspace.path, ref=branch)
 
 
-def _commit(done: actions.Done) -> str:
+def _commit(done: WriteResult) -> str:
     return done.commit[:10]
 
 
@@ -75,11 +85,12 @@ def _words(text: str) -> list[str]:
     return [w for w in text.replace(",", " ").split() if w]
 
 
-def metadata_changes(before: Mapping[str, Any], text: str) -> dict[str, Any]:
-    """The metadata update the edit form's ``KEY=VALUE`` lines ask for: keys whose line is new
-    or changed (typed as ``--meta`` types them), and ``None`` for keys whose line is gone. A
-    line left as it was shown changes nothing, so a value the form cannot express (a list)
-    survives an edit of the content."""
+def metadata_changes(before: Mapping[str, Any], text: str) -> tuple[dict[str, Any], list[str]]:
+    """The metadata update the edit form's ``KEY=VALUE`` lines ask for: the keys whose line is
+    new or changed, with their values, and the keys whose line is gone. A line left as it was
+    shown changes nothing, so a value kept as it is never changes type. A changed value that JSON
+    reads (``0.2``, ``true``, ``null``, ``["a"]``, ``"017"``) is that value, as ``--meta-json``
+    takes it; anything else is text, as ``--meta`` takes it."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     given: dict[str, str] = {}
     for line in lines:
@@ -90,12 +101,17 @@ def metadata_changes(before: Mapping[str, Any], text: str) -> dict[str, Any]:
                 hint="one KEY=VALUE a line, e.g. model=gpt-4o",
             )
         given[key.strip()] = value.strip()
-    changed = [
-        f"{k}={v}" for k, v in given.items() if k not in before or shown_value(before[k]) != v
-    ]
-    update = parse_metadata(changed, option="metadata")
-    update.update({k: None for k in before if k not in given})
-    return update
+    changed = {
+        k: _typed(v) for k, v in given.items() if k not in before or shown_value(before[k]) != v
+    }
+    return changed, [k for k in before if k not in given]
+
+
+def _typed(value: str) -> Any:
+    try:
+        return loads_strict(value)
+    except ValueError:
+        return value
 
 
 async def create(request: Request) -> Response:
@@ -110,11 +126,10 @@ async def create(request: Request) -> Response:
         "content": _text(form, "content"),
     }
     try:
-        done = actions.create(
-            _target(request),
+        done = _editor(request).create(
             name,
             content=fields["content"] if kind == "text" else None,
-            kind=kind,
+            type=kind,
             description=fields["description"],
             tags=_words(fields["tags"]),
         )
@@ -135,8 +150,7 @@ async def update(request: Request) -> Response:
     try:
         info = load_info(state_of(request).workspace.snapshot(), name)
         wanted = list(dict.fromkeys(_words(tags_text)))
-        done = actions.update(
-            _target(request),
+        done = _editor(request).update(
             name,
             description=description,
             add_tags=[t for t in wanted if t not in info.tags],
@@ -167,7 +181,7 @@ async def delete(request: Request) -> Response:
     form = await _form(request)
     name = request.path_params["name"]
     try:
-        done = actions.delete(_target(request), name, force=form.get("force") == "on")
+        done = _editor(request).delete(name, force=form.get("force") == "on")
     except PromptshipError as exc:
         return _again(request, "delete.html", name, exc)
     return redirect_done(request, "/", Flash(message=f"Deleted {name}.", commit=_commit(done)))
@@ -177,9 +191,10 @@ async def new_version(request: Request) -> Response:
     form = await _form(request)
     name = request.path_params["name"]
     copy_of = form.get("copy_of")
-    source = int(copy_of) if isinstance(copy_of, str) and copy_of.isdigit() else None
+    source = None
     try:
-        done = actions.new_version(_target(request), name, copy_of=source)
+        source = parse_version_number(copy_of) if isinstance(copy_of, str) and copy_of else None
+        done = _editor(request).new_version(name, copy_of=source)
     except PromptshipError as exc:
         return _again(request, "prompt.html", name, exc, number=source)
     made = f"v{done.version}" + (f" from v{source}" if source else "")
@@ -194,9 +209,9 @@ async def _status_change(request: Request, verb: str) -> Response:
     await _form(request)
     name = request.path_params["name"]
     number = request.path_params["number"]
-    change = actions.archive if verb == "archive" else actions.unarchive
     try:
-        done = change(_target(request), name, number)
+        editor = _editor(request)
+        done = (editor.archive if verb == "archive" else editor.unarchive)(name, number)
     except PromptshipError as exc:
         return _again(request, "prompt.html", name, exc, number=number)
     said = "Archived" if verb == "archive" else "Unarchived"
@@ -262,14 +277,14 @@ async def edit(request: Request) -> Response:
     try:
         snapshot = state_of(request).workspace.snapshot()
         version = state_of(request).workspace.versions.get(snapshot, name, number)
-        metadata = metadata_changes(version.metadata, meta_text)
-        done = actions.edit(
-            _target(request),
+        metadata, unset = metadata_changes(version.metadata, meta_text)
+        done = _editor(request).edit(
             name,
             number,
             content=content if version.type == "text" else None,
             messages=messages if version.type == "chat" else None,
             metadata=metadata,
+            unset_metadata=unset,
         )
     except PromptshipError as exc:
         return _again_edit(request, name, number, exc, typed)
@@ -312,12 +327,11 @@ async def promote(request: Request) -> Response:
             )
         if proposal and not branch:
             raise InputError("a pull request needs the name of its new branch", hint="type one")
-        done = actions.promote(
-            _target(request),
+        done = _editor(request).promote(
             name,
             number,
             notes=notes,
-            expect_production=int(expect) if expect else None,
+            expect_production=parse_version_number(expect) if expect else None,
             skip_tests=form.get("skip_tests") == "on",
             branch=branch or None,
             push=proposal and push,
@@ -339,15 +353,17 @@ async def promote(request: Request) -> Response:
     )
 
 
-def _proposed(request: Request, name: str, number: int, done: actions.Done) -> Flash:
+def _proposed(request: Request, name: str, number: int, done: WriteResult) -> Flash:
     from ...git.store import config_value
 
-    where = f"new branch {done.new_branch}"
+    proposed = done.new_branch
+    assert proposed is not None
+    where = f"new branch {proposed.name}"
     pushed = f", pushed to {done.pushed_to}" if done.pushed_to else " (not pushed)"
     link = None
-    if done.pushed_to and done.remote and done.target and done.new_branch:
-        url = config_value(state_of(request).workspace.store.repo, f"remote.{done.remote}.url")
-        link = compare_url(url, done.target, done.new_branch) if url else None
+    if done.pushed_to and proposed.remote and proposed.target:
+        url = config_value(state_of(request).workspace.store.repo, f"remote.{proposed.remote}.url")
+        link = compare_url(url, proposed.target, proposed.name) if url else None
     return Flash(
         message=f"Committed the promotion of {name} v{number} on {where}{pushed}; "
         "production changes when the pull request is merged.",
@@ -385,7 +401,7 @@ async def run(request: Request) -> Response:
             selector=Selector(prompt=name, version=number),
             variables=values,
             models=tuple(_words(models)),
-            overrides=parse_metadata(
+            overrides=parse_parameters(
                 [line for line in params_text.splitlines() if line.strip()], option="parameter"
             ),
         )

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from ...catalog import PromptQuery, SortKey
 from ...diffs import diff_versions
 from ...errors import InputError, PromptshipError
-from ...git.history import query_history
+from ...git.history_order import query_history
 from ...git.store import GitSnapshot
 from ...history import parse_time_bound
 from ...model import CHAT_ROLES

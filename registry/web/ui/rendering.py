@@ -15,24 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from ...errors import (
-    ConcurrentChange,
-    DirtyWorkTree,
-    GoldenTestsFailed,
-    IdentityMissing,
-    InputError,
-    InvalidName,
-    LifecycleError,
-    NoProductionVersion,
-    PromptExists,
-    PromptNotFound,
-    PromptshipError,
-    RenderError,
-    RunNotFound,
-    Superseded,
-    TemplateSyntaxError,
-    VersionNotFound,
-)
+from ...errors import PromptshipError
+from ..errors import status_of
 from .security import CSRF_FIELD, Secrets
 from .views import record_change, shown_value
 from .workspace import Workspace
@@ -44,7 +28,6 @@ __all__ = [
     "redirect_done",
     "render",
     "state_of",
-    "status_of",
 ]
 
 
@@ -107,33 +90,6 @@ def page_templates() -> Jinja2Templates:
     env.filters["shown"] = shown_value
     env.filters["change"] = record_change
     return Jinja2Templates(env=env)
-
-
-_STATUS: tuple[tuple[type[PromptshipError], int], ...] = (
-    (PromptNotFound, 404),
-    (VersionNotFound, 404),
-    (RunNotFound, 404),
-    (NoProductionVersion, 404),
-    (InvalidName, 404),
-    (InputError, 422),
-    (TemplateSyntaxError, 422),
-    (RenderError, 422),
-    (Superseded, 409),
-    (ConcurrentChange, 409),
-    (LifecycleError, 409),
-    (GoldenTestsFailed, 409),
-    (DirtyWorkTree, 409),
-    (PromptExists, 409),
-    (IdentityMissing, 409),
-)
-
-
-def status_of(error: PromptshipError) -> int:
-    """The HTTP status a refusal is answered with (the page shows its message and hint)."""
-    for kind, status in _STATUS:
-        if isinstance(error, kind):
-            return status
-    return 409 if error.exit_status == 1 else 500
 
 
 def render(

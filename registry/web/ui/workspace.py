@@ -1,6 +1,6 @@
 """The repository the page shows, read one commit at a time, and what is kept between requests.
 
-Nothing here writes: writes go through ``actions``. What is kept is keyed by git object ids, which
+Nothing here writes: the buttons write through ``registry.Editor`` (``forms``). What is kept is keyed by git object ids, which
 name contents for good, so it never goes stale: the rows of the prompt list by the id of each
 prompt's folder (a promotion changes one folder, and only that row is read again), and parsed
 version files by their blob's id.
