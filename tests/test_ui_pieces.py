@@ -263,8 +263,8 @@ def test_ui_refuses_a_port_in_use_and_a_missing_revision(sample: Cli) -> None:
         port = taken.getsockname()[1]
         busy = promptship(sample.path, "ui", "--no-browser", "--port", str(port))
     assert busy.returncode == 1
-    assert f"error: port {port} on 127.0.0.1 is in use" in busy.stderr
-    assert "hint: choose another with --port N" in busy.stderr
+    assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in busy.stderr
+    assert "hint: choose another --port, or stop what listens there" in busy.stderr
     missing = promptship(sample.path, "ui", "--no-browser", "--ref", "nope")
     assert missing.returncode == 1
     assert "error: cannot read the revision 'nope'" in missing.stderr

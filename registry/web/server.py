@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import InputError
 from ..git.tracking import Tracking
 from .access import JsonLines
 from .api import ApiOptions, build_app
 from .events import EventHub
 from .follow import Follower
+from .hosts import bind
 from .verified import VerifiedFolders
 
 __all__ = ["ServeOptions", "bind", "run"]
@@ -34,28 +34,6 @@ class ServeOptions:
     fetch_every: float | None
     cache: Path | None = None
     """Where to remember verified folders across restarts (``None``: nowhere)."""
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (port 0: any free one), or ``InputError``."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise InputError(f"cannot listen on {host}: {exc.strerror}", hint="check --host") from None
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise InputError(
-            f"cannot listen on {host}:{port}: {exc.strerror}",
-            hint="choose another --port, or stop what listens there",
-        ) from None
-    sock.set_inheritable(True)
-    return sock
 
 
 class _JsonHandler(logging.Handler):

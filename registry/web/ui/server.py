@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import errno
 import socket
 import webbrowser
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ...errors import InputError, MissingExtra
+from ..hosts import bind
 from .workspace import Workspace
 
 __all__ = ["DEFAULT_PORT", "LOOPBACK", "serve"]
@@ -18,27 +18,14 @@ DEFAULT_PORT = 8720
 
 
 def listen(port: int | None) -> socket.socket:
-    """A listening socket on the loopback address: ``port``, or the default one when it is
-    free, else any free one (0 asks for any)."""
-    wanted = DEFAULT_PORT if port is None else port
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # A restarted page may take its port back while old connections linger in TIME_WAIT.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    """A listening socket on the loopback address: ``port`` (0: any free one), else the default
+    port when it is free, else any free one."""
+    if port is not None:
+        return bind(LOOPBACK, port)
     try:
-        sock.bind((LOOPBACK, wanted))
-    except OSError as exc:
-        if exc.errno != errno.EADDRINUSE:
-            sock.close()
-            raise
-        if port is not None:
-            sock.close()
-            raise InputError(
-                f"port {port} on {LOOPBACK} is in use",
-                hint="choose another with --port N, or --port 0 for any free one",
-            ) from None
-        sock.bind((LOOPBACK, 0))
-    sock.listen(128)
-    return sock
+        return bind(LOOPBACK, DEFAULT_PORT)
+    except InputError:
+        return bind(LOOPBACK, 0)
 
 
 def serve(
