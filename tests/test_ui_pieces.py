@@ -16,7 +16,7 @@ from helpers.cli import Cli, promptship
 from helpers.gitrepo import git
 from helpers.inmemory import Clock, create, promote, run
 from helpers.ui import UiServer
-from registry.catalog import PromptQuery
+from registry.catalog import PromptQuery, load_pointer
 from registry.errors import InputError, RepositoryError, RevisionError
 from registry.git.store import GitStore
 from registry.pullrequest import compare_url
@@ -358,3 +358,33 @@ def test_the_test_panel_compares_at_most_ten_models(sample: Cli) -> None:
     assert ran.status_code == 200
     assert ran.text.count('aria-label="Response of echo"') == 10
     assert ran.text.count("Hi Ada, welcome to Acme!") >= 11  # the resolved prompt, and each echo
+
+
+@pytest.mark.parametrize("shown", ["", "2", "99"])
+def test_a_promotion_decided_on_another_production_is_refused_as_superseded(
+    sample: Cli, shown: str
+) -> None:
+    """The dialog's ``expect`` is the production version it showed (v1 here): any other is a
+    stale page, refused with 409 and nothing written, whatever production is now."""
+    before = git(sample.path, "rev-parse", "HEAD").strip()
+    with UiServer(sample.path) as ui:
+        cookie = httpx.get(ui.url, follow_redirects=False).headers["set-cookie"].split(";")[0]
+        with httpx.Client(base_url=ui.base, headers={"cookie": cookie}, timeout=60) as client:
+            token = re.search(r'name="csrf" value="([^"]+)"', client.get("/new").text)
+            assert token is not None
+            form = {"csrf": token.group(1), "notes": "Warmer"}
+            refused = client.post("/prompts/greeting/v/2/promote", data={**form, "expect": shown})
+            assert git(sample.path, "rev-parse", "HEAD").strip() == before
+            done = client.post("/prompts/greeting/v/2/promote", data={**form, "expect": "1"})
+            shown_after = client.get(done.headers["location"]).text
+    assert refused.status_code == 409
+    assert "promotion of &#39;greeting&#39; superseded by v1 (promoted by" in refused.text
+    assert done.status_code == 303
+    subject = git(sample.path, "log", "-1", "--format=%s").strip()
+    assert subject == "promote(greeting): v1 -> v2"
+    assert git(sample.path, "rev-parse", "HEAD~1").strip() == before
+    commit = git(sample.path, "rev-parse", "HEAD").strip()
+    assert "Promoted greeting v2 to production." in shown_after
+    assert commit[:10] in shown_after
+    pointer = load_pointer(GitStore.open(sample.path).snapshot(), "greeting")
+    assert pointer is not None and pointer.version == 2
