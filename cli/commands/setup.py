@@ -27,29 +27,57 @@ from ..session import Session, pass_session
     help="Who must approve every promotion: a user (@alice), a team (@acme/prompt-owners) or an "
     "email, written into .github/CODEOWNERS for prompts/*/production.yaml. Repeatable.",
 )
+@click.option(
+    "--install",
+    "spec",
+    metavar="SPEC",
+    help="The promptship the workflow installs, pinned: a version (1.2.0), a git URL with a tag "
+    "or commit (git+https://github.com/acme/promptship@v1.2.0), or a wheel or folder in the "
+    "repository (./ci/promptship-1.2.0-py3-none-any.whl). Default: this version.",
+)
+@click.option(
+    "--index-url",
+    metavar="URL",
+    help="The package index the workflow installs from (your internal index), instead of PyPI.",
+)
 @changing_options
 @pass_session
 def init(
     session: Session,
     force: bool,
     owners: tuple[str, ...],
+    spec: str | None,
+    index_url: str | None,
     ref: str | None,
     by: str | None,
     publish: Publish,
 ) -> None:
-    """Add the registry check workflow, .gitattributes, a CODEOWNERS file and the JSON Schemas of
-    the registry's files, in one commit.
+    """Add the registry check workflow, .gitattributes, a CODEOWNERS file, the JSON Schemas of
+    the registry's files and a .yamllint, in one commit.
 
     prompts/ appears with the first 'promptship create'."""
-    from registry.scaffold import SCAFFOLD, scaffold_changes
+    from registry.scaffold import (
+        YAMLLINT_CONFIGS,
+        YAMLLINT_IGNORED,
+        parse_install,
+        scaffold_changes,
+    )
 
+    install = parse_install(spec, index_url=index_url)
     result = session.commit(
-        lambda snap, actor, now: scaffold_changes(snap, force=force, owners=owners),
+        lambda snap, actor, now: scaffold_changes(
+            snap, force=force, owners=owners, install=install
+        ),
         ref=ref,
         by=by,
         publish=publish,
     )
-    done("added " + ", ".join(SCAFFOLD), result)
+    done("added " + ", ".join(result.changes.writes), result)
+    if YAMLLINT_CONFIGS[0] not in result.changes.writes:
+        click.echo(
+            "Your yamllint settings are kept; to have yamllint leave the files promptship "
+            "writes alone, add to their 'ignore:' " + ", ".join(YAMLLINT_IGNORED)
+        )
     step = (
         "turn on 'Require review from Code Owners' for main"
         if owners
