@@ -40,6 +40,7 @@ __all__ = [
     "RenderError",
     "RepositoryError",
     "RunNotFound",
+    "SigningFailed",
     "Superseded",
     "SyncIncomplete",
     "TemplateSyntaxError",
@@ -247,6 +248,11 @@ class IdentityMissing(PromptshipError):
 
 class RepositoryError(PromptshipError):
     """The git repository cannot be opened, read or written as asked."""
+
+
+class SigningFailed(PromptshipError):
+    """``commit.gpgsign`` is on and the commit could not be signed as git would sign it; no
+    commit was written."""
 
 
 class InvalidConfig(PromptshipError):

@@ -92,6 +92,11 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_the_demo(dists: Dists, tmp_
     assert "Done. Look around:" in demo.stdout
     log = run(["git", "log", "--format=%s"], cwd=tmp_path / "demo", env=env).stdout.splitlines()
     assert log[0] == "promote(welcome-email): v2 -> v1"
+    # The files init writes come from the package's data, which the wheel must carry.
+    init = run(["promptship", "init"], cwd=tmp_path / "demo", env=env)
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / "demo/.yamllint").is_file()
+    assert (tmp_path / "demo/.promptship/schemas/version.schema.json").is_file()
 
 
 def test_the_tests_that_read_the_repository_pass_from_the_unpacked_sdist(
