@@ -89,8 +89,15 @@ def test_the_tests_workflow_runs_the_readme_command_on_every_python() -> None:
     assert command is not None
     workflow = load(TESTS_YML)
     [job] = workflow["jobs"].values()
-    assert job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
-    assert step_running(workflow, "pytest")["run"] == command.group(1)
+    matrix = job["strategy"]["matrix"]
+    assert matrix["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
+    assert {entry["os"] for entry in matrix["include"]} == {"macos-latest", "windows-latest"}
+    assert job["runs-on"] == "${{ matrix.os }}"
+    # The README's command less the virtual environment, which setup-python's Python replaces.
+    readme_install, readme_test = command.group(1).split(" && ")[-2:]
+    run = step_running(workflow, "pytest")["run"]
+    assert run == f"python -m {readme_install} && python -m {readme_test}"
+    assert job["defaults"]["run"]["shell"] == "bash"
     assert workflow["permissions"] == {"contents": "read"}
 
 
