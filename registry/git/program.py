@@ -9,7 +9,7 @@ long first-parent line of commits faster than a walk through libgit2.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import RemoteError, RepositoryError
@@ -149,13 +149,16 @@ def first_parent_line(gitdir: str, tip: str) -> list[str]:
 
 
 def run_git(
-    *args: str, stdin: bytes | None = None, cwd: str | None = None
+    *args: str,
+    stdin: bytes | None = None,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """The ``git`` program with ``args``: the one place promptship starts it, so a machine
     without git gets the same clear refusal from every command that needs it."""
     try:
         return subprocess.run(
-            ["git", *args], input=stdin, cwd=cwd, capture_output=True, check=False
+            ["git", *args], input=stdin, cwd=cwd, env=env, capture_output=True, check=False
         )
     except FileNotFoundError:
         raise RepositoryError(
