@@ -32,6 +32,7 @@ from ..identity import Identity, resolve_identity
 from ..model import parse_pointer
 from ..snapshot import ChangeSet, Entry, EntryKind, Snapshot
 from ..yamlsafe import MAX_FILE_BYTES
+from .gitcommit import write_commit
 from .worktree import begin_sync, end_sync, locked, refuse_dirty, resume_sync, sync_paths
 
 __all__ = [
@@ -377,7 +378,7 @@ class GitStore:
         )
         signature = pygit2.Signature(identity.name, identity.email, stamp, 0)
         parents = [parent.id] if parent is not None else []
-        return self.repo.create_commit(None, signature, signature, changes.message(), tree, parents)
+        return write_commit(self.repo, signature, changes.message(), tree, parents)
 
     def _move(self, ref: pygit2.Reference | None, new: pygit2.Oid, subject: str) -> bool:
         """Compare-and-swap the branch from the tip that was read to ``new``. A moved tip
