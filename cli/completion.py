@@ -17,11 +17,11 @@ __all__ = ["complete_prompt", "complete_selector", "complete_version"]
 
 
 def _listing(ctx: click.Context) -> Listing:
-    from registry.git.listing import open_listing
+    from registry.git.listing import Listing
 
     repo = ctx.find_root().params.get("repo")
     ref = ctx.params.get("ref")
-    return open_listing(repo, ref if isinstance(ref, str) else None)
+    return Listing(repo, ref if isinstance(ref, str) else None)
 
 
 def _safely(
@@ -52,10 +52,11 @@ def _selectors(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         else:
             return [CompletionItem(n) for n in names]
     name, _, partial = incomplete.partition("@")
-    labels = [str(n) for n in listing.version_numbers(name)]
+    numbers, production = listing.versions_and_production(name)
+    labels = [str(n) for n in numbers]
     if labels:
         labels.append("latest")
-    if listing.has_production(name):
+    if production:
         labels.append("production")
     return [CompletionItem(f"{name}@{label}") for label in labels if label.startswith(partial)]
 
