@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE))
 from generate import LONG_HISTORY_PROMPT, generate_registry  # noqa: E402
 
 from registry.catalog import load_version, prompt_names, version_numbers  # noqa: E402
+from registry.git.publish import write_change  # noqa: E402
 from registry.git.store import GitSnapshot, GitStore, utc_now  # noqa: E402
 from registry.identity import Identity  # noqa: E402
 from registry.lifecycle import unarchive_version  # noqa: E402
@@ -329,7 +330,8 @@ class Drafts:
 def library_promotion(path: Path, ref: str | None, name: str, number: int) -> float:
     began = time.perf_counter()
     store = GitStore.open(path, ref=ref)
-    store.write(
+    write_change(
+        store,
         lambda snap, now: plan_promotion(
             snap, name, number, notes="benchmark", actor=str(BENCH), now=now
         ),
@@ -413,7 +415,8 @@ def unarchive_long_history(store: GitStore) -> int:
         for n in version_numbers(snapshot, LONG_HISTORY_PROMPT)
         if load_version(snapshot, LONG_HISTORY_PROMPT, n).status == "archived"
     )
-    store.write(
+    write_change(
+        store,
         lambda snap, now: unarchive_version(
             snap, LONG_HISTORY_PROMPT, archived, actor=str(BENCH), now=now
         ),
@@ -438,7 +441,8 @@ def measure_deep_history(fx: Fixture, runs: int, env: dict[str, str], res: Resul
             if step == 0:
                 promotions.append(fx.drafts[-1])
             for name, version in promotions:
-                store.write(
+                write_change(
+                    store,
                     lambda snap, now, n=name, v=version: plan_promotion(
                         snap, n, v, actor=str(BENCH), now=now
                     ),

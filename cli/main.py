@@ -1,40 +1,85 @@
 """The single exit point: every outcome of a command becomes an exit status here.
 
 0 done; 1 refused (``error:`` and a hint on stderr, nothing written); 2 usage, or a check that
-cannot run as asked; 130 interrupted; 3 a bug, with a one-line request to report it.
+cannot run as asked; 130 interrupted before anything was written; 3 a bug, with a one-line
+request to report it and a crash log (the traceback and versions; on stderr too with
+``PROMPTSHIP_TRACEBACK=1``).
+
+Ctrl-C while a change is being published (from the branch move or push to the end of the sync of
+the clone's files) is held back until the change is whole; the command then says that the
+change is complete and exits 0, since that is the state of the repository.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import click
 
-from registry.errors import PromptshipError
+from registry.errors import PromptshipError, WriteInterrupted
 
 from .app import app
 from .output import echo_error
 
-__all__ = ["main"]
+__all__ = ["main", "run_command"]
+
+
+class _Interrupts:
+    """SIGINT handled as Python does by default (``KeyboardInterrupt``), and remembered: a
+    Ctrl-C that lands inside an import can surface as an ``ImportError``, which is no bug."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the console script exits with what this returns."""
     try:
-        result = app.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="promptship",
-            standalone_mode=False,
+        previous = signal.signal(signal.SIGINT, _Interrupts())
+    except ValueError:  # not the main thread: no signal reaches this code
+        previous = None
+    try:
+        return _outcome(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _outcome(argv: Sequence[str] | None) -> int:
+    try:
+        return run_command(argv)
+    except WriteInterrupted as exc:
+        click.echo(
+            f"interrupted, but the change was already written, so it is complete: "
+            f"{exc.result.subject} (commit {exc.result.commit[:10]})",
+            err=True,
         )
-    except PromptshipError as exc:
-        report(exc)
-        return exc.exit_status
+        return 0
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+
+
+def run_command(argv: Sequence[str] | None = None) -> int:
+    """``main`` without the handling of Ctrl-C: a command that runs other commands (``demo``)
+    stops at an interrupt instead of going on with its next step."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    try:
+        result = app.main(args=args, prog_name="promptship", standalone_mode=False)
+    except PromptshipError as exc:
+        report(exc)
+        return exc.exit_status
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
@@ -42,15 +87,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 0
+    except click.exceptions.Abort as exc:
+        # click turns every KeyboardInterrupt into Abort: one after a change was written must
+        # reach 'main' as what it is.
+        if isinstance(exc.__context__, WriteInterrupted):
+            raise exc.__context__ from None
+        raise
+    except KeyboardInterrupt:
+        raise
     except Exception as exc:
-        click.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in promptship; please report it with the command you ran.",
-            err=True,
-        )
+        handler = signal.getsignal(signal.SIGINT)
+        if isinstance(handler, _Interrupts) and handler.seen:
+            raise KeyboardInterrupt from None
+        report_crash(exc, args)
         return 3
     return result if isinstance(result, int) else 0
 
 
 def report(exc: PromptshipError) -> None:
     echo_error(exc.message, exc.hint)
+
+
+def report_crash(exc: Exception, argv: Sequence[str]) -> None:
+    """A bug: the one-line request to report it, and where its evidence is kept."""
+    from .crash import crash_report, write_crash_log
+
+    text = crash_report(exc, argv)
+    where = write_crash_log(text)
+    if os.environ.get("PROMPTSHIP_TRACEBACK"):
+        click.echo(text, err=True, nl=False)
+    click.echo(
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in promptship; please report it with the command you ran and the "
+        f"crash log (traceback and versions): {where}",
+        err=True,
+    )

@@ -5,77 +5,104 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import click
+
+from .session import Session
+
+if TYPE_CHECKING:
+    from registry.editor import Editor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
-    "LOCAL_ONLY",
-    "Publish",
+    "Published",
+    "Writing",
     "branch_options",
     "by_option",
     "changing_options",
     "content_options",
     "json_option",
     "meta_option",
-    "push_options",
     "read_ref_option",
     "variables_options",
     "write_ref_option",
 ]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Publish:
-    """Where a changing command's commit goes besides the local branch: pushed to a remote,
-    or (``promote`` only) onto a new branch for a pull request."""
+class Published(TypedDict):
+    """Where a commit goes besides the local branch, as the write API takes it."""
 
+    push: bool
+    remote: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Writing:
+    """What a changing command was told about its commit: the branch (``--ref``), the author
+    (``--by``), and where the commit goes besides (``--push``/``--remote``; ``promote``'s
+    ``--branch``/``--from``). ``editor`` opens the write API when the command first asks."""
+
+    session: Session
+    ref: str | None = None
+    by: str | None = None
     push: bool = False
     remote: str | None = None
     branch: str | None = None
     start: str | None = None
 
+    @property
+    def editor(self) -> Editor:
+        return self.session.editor(self.ref, self.by)
 
-LOCAL_ONLY = Publish()
+    @property
+    def publish(self) -> Published:
+        return {"push": self.push, "remote": self.remote}
 
 
-def push_options(f: F) -> F:
-    """``--push`` and ``--remote``, handed to the command as one ``publish`` argument (with
-    ``--branch``/``--from`` when ``branch_options`` sits above)."""
+def changing_options(f: F) -> F:
+    """What every command that commits takes: the branch (``--ref``), the author (``--by``)
+    and pushing (``--push``, ``--remote``), handed to the command as one ``writing`` argument
+    (with ``--branch``/``--from`` when ``branch_options`` sits above)."""
 
     @functools.wraps(f)
     def command(*args: Any, **kwargs: Any) -> Any:
-        publish = Publish(
+        writing = Writing(
+            session=click.get_current_context().find_object(Session) or Session(None),
+            ref=kwargs.pop("ref"),
+            by=kwargs.pop("by"),
             push=kwargs.pop("push"),
             remote=kwargs.pop("remote"),
             branch=kwargs.pop("branch", None),
             start=kwargs.pop("start", None),
         )
-        if publish.remote is not None and not publish.push and publish.branch is None:
+        if writing.remote is not None and not writing.push and writing.branch is None:
             raise click.UsageError("--remote names where --push pushes; add --push")
-        if publish.start is not None and publish.branch is None:
+        if writing.start is not None and writing.branch is None:
             raise click.UsageError("--from names where a --branch starts; add --branch NAME")
-        return f(*args, publish=publish, **kwargs)
+        if writing.branch is not None and writing.ref is not None:
+            raise click.UsageError("--branch makes a new branch; --ref does not go with it")
+        return f(*args, writing=writing, **kwargs)
 
     command = click.option(
         "--remote",
         metavar="NAME",
         help="Push to this remote instead of the branch's upstream one.",
     )(command)
-    return click.option(  # type: ignore[return-value]
+    command = click.option(
         "--push",
         is_flag=True,
         help="Push the commit to the branch's upstream remote. If someone pushed first, the "
         "change is rebuilt on their commits; it stops instead if they changed what it decided "
         "on. On any failure nothing changes here.",
     )(command)
+    return write_ref_option(by_option(command))  # type: ignore[return-value]
 
 
 def branch_options(f: F) -> F:
     """``--branch`` and ``--from``: commit on a new branch for a pull request (place it above
-    ``push_options``)."""
+    ``changing_options``)."""
     f = click.option(
         "--from",
         "start",
@@ -150,8 +177,3 @@ def variables_options(f: F) -> F:
     return click.option(
         "--var", "pairs", multiple=True, metavar="KEY=VALUE", help="A variable's value. Repeatable."
     )(f)
-
-
-def changing_options(f: F) -> F:
-    """What every command that commits takes: the branch, the author, and pushing."""
-    return write_ref_option(by_option(push_options(f)))

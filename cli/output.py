@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from registry.git.branch import BranchStart
-    from registry.git.store import CommitResult
+    from registry.editor import WriteResult
 
 __all__ = [
     "done",
@@ -66,7 +65,7 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
-def done(message: str, result: CommitResult) -> None:
+def done(message: str, result: WriteResult) -> None:
     """The line a changing command prints: what it did and the commit that holds it; then where
     the commit was pushed, if it was."""
     click.echo(f"{message} (commit {result.commit[:10]})")
@@ -86,11 +85,14 @@ def done(message: str, result: CommitResult) -> None:
         )
 
 
-def proposed(what: str, branch: str, start: BranchStart, result: CommitResult) -> None:
+def proposed(what: str, result: WriteResult) -> None:
     """A commit on a new branch, and the exact steps that make it a pull request."""
+    start = result.new_branch
+    assert start is not None
+    branch = start.name
     base = f" ({result.parent[:10]})" if result.parent else ""
     click.echo(f"committed {what} on new branch {branch} (commit {result.commit[:10]})")
-    click.echo(f"  from {start.rev}{base}; your checkout is untouched")
+    click.echo(f"  from {start.start}{base}; your checkout is untouched")
     into = f" into {start.target}" if start.target else ""
     if result.pushed_to is None:
         click.echo("Next, push the branch:")

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import click
 
-from .options import LOCAL_ONLY, Publish
-
 if TYPE_CHECKING:
     from registry.check.pool import TreeSource
-    from registry.git.branch import BranchStart
-    from registry.git.store import CommitResult, GitSnapshot, GitStore, Operation
-    from registry.identity import Identity
-    from registry.snapshot import ChangeSet, Snapshot
+    from registry.editor import Editor
+    from registry.git.store import GitSnapshot, GitStore
 
 __all__ = ["Session", "pass_session"]
 
@@ -52,65 +47,12 @@ class Session:
         ignored = ignored_paths(store.repo, within or PROMPTS_DIR)
         return TreeSource(folder=str(store.workdir), ignored=tuple(ignored))
 
-    def commit(
-        self,
-        build: Callable[[Snapshot, str, str], ChangeSet],
-        *,
-        ref: str | None,
-        by: str | None,
-        publish: Publish = LOCAL_ONLY,
-    ) -> CommitResult:
-        """Commit what ``build(snapshot, actor, now)`` returns on the branch (and push it)."""
-        store = self.store(ref)
-        identity = store.identity(by)
-        actor = str(identity)
-        return self.write(
-            store,
-            lambda snap, now: build(snap, actor, now),
-            identity=identity,
-            base=None,
-            publish=publish,
-        )
+    def editor(self, ref: str | None = None, by: str | None = None) -> Editor:
+        """The write API on the repository, writing to ``ref`` (a branch) or the checked-out
+        branch, as ``by`` (else the configured author)."""
+        from registry.editor import Editor
 
-    def branch_start(self, publish: Publish) -> BranchStart | None:
-        """Where ``--branch`` starts (``--from``, else the remote's main branch, fetched first
-        when the branch is to be pushed); ``None`` without ``--branch``."""
-        if publish.branch is None:
-            return None
-        from registry.git.branch import resolve_start
-
-        return resolve_start(self.store(), publish.start, remote=publish.remote, fetch=publish.push)
-
-    def write(
-        self,
-        store: GitStore,
-        operation: Operation,
-        *,
-        identity: Identity,
-        base: GitSnapshot | None,
-        publish: Publish,
-        start: BranchStart | None = None,
-    ) -> CommitResult:
-        """The one commit of a changing command: on the branch, pushed with ``--push``, or on a
-        new branch from ``start`` with ``--branch``."""
-        if publish.branch is not None and start is not None:
-            from registry.git.branch import commit_on_new_branch
-
-            return commit_on_new_branch(
-                store,
-                operation,
-                identity=identity,
-                branch=publish.branch,
-                start=start,
-                push=publish.push,
-            )
-        if publish.push:
-            from registry.git.remote import write_and_push
-
-            return write_and_push(
-                store, operation, identity=identity, base=base, remote=publish.remote
-            )
-        return store.write(operation, identity=identity, base=base)
+        return Editor(self.store(ref), by)
 
 
 pass_session = click.make_pass_decorator(Session)

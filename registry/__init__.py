@@ -1,13 +1,13 @@
 """promptship's library: the registry format, its rules, and its storage in git.
 
-The core modules (``model``, ``lifecycle``, ``promotion``, ``history``, ``templates``) read
-snapshots and return change sets; ``registry.git`` reads snapshots from git and writes change sets
-as commits, ``registry.check`` holds the check, ``registry.read`` what applications read and
-``registry.panel`` the test panel. Importing ``registry`` itself is cheap: git and templates
-load on first use.
-
-Applications read prompts with ``Registry`` (``from registry import Registry``); see
-docs/consumers.md.
+What an application meets is exported here: ``Registry`` to read prompts (docs/consumers.md),
+``Editor`` to change them (docs/library.md), the values they return, and the errors a reader or a
+writer catches. Everything else is reached through its module: the core (``registry.lifecycle``,
+``registry.promotion``, ``registry.history``, ...) reads snapshots and returns change sets;
+``registry.git`` reads snapshots from git and writes change sets as commits;
+``registry.check`` holds the check, ``registry.read`` the read API, ``registry.panel`` the test
+panel; every error lives in ``registry.errors``. Importing ``registry`` itself is cheap: git and
+templates load on first use.
 """
 
 from __future__ import annotations
@@ -17,86 +17,83 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     BranchDiverged,
     BranchExists,
-    CannotCheck,
     ConcurrentChange,
     DirtyWorkTree,
     GoldenTestsFailed,
     IdentityMissing,
     InputError,
-    InvalidBundle,
-    InvalidConfig,
     InvalidName,
     InvalidRegistry,
     LifecycleError,
     LockFileExists,
-    MissingExtra,
     MissingVariables,
     NoProductionVersion,
-    Problem,
     PromptExists,
     PromptNotFound,
     PromptshipError,
-    ProviderError,
     PushRejected,
     RemoteError,
     RenderError,
     RepositoryError,
-    RunNotFound,
     Superseded,
+    SyncIncomplete,
     TemplateSyntaxError,
     UnknownVariables,
     VariablesError,
     VersionNotFound,
+    WriteInterrupted,
 )
 
 if TYPE_CHECKING:
+    from .editor import Editor, PromotionPlan, WriteResult
     from .read.registry import Registry
     from .read.versions import PromptVersion
     from .templates import Rendered
 
 # Loaded on first access, so that ``import registry`` does not load git or Jinja2.
 _LAZY = {
+    "Editor": "editor",
+    "PromotionPlan": "editor",
     "PromptVersion": "read.versions",
     "Registry": "read.registry",
     "Rendered": "templates",
+    "WriteResult": "editor",
 }
 
 __all__ = [
     "BranchDiverged",
     "BranchExists",
-    "CannotCheck",
     "ConcurrentChange",
     "DirtyWorkTree",
+    "Editor",
     "GoldenTestsFailed",
     "IdentityMissing",
     "InputError",
-    "InvalidBundle",
-    "InvalidConfig",
     "InvalidName",
     "InvalidRegistry",
     "LifecycleError",
     "LockFileExists",
-    "MissingExtra",
     "MissingVariables",
     "NoProductionVersion",
-    "Problem",
+    "PromotionPlan",
     "PromptExists",
     "PromptNotFound",
     "PromptVersion",
     "PromptshipError",
-    "ProviderError",
     "PushRejected",
     "Registry",
     "RemoteError",
     "RenderError",
     "Rendered",
     "RepositoryError",
-    "RunNotFound",
     "Superseded",
+    "SyncIncomplete",
     "TemplateSyntaxError",
     "UnknownVariables",
     "VariablesError",
     "VersionNotFound",
+    "WriteInterrupted",
+    "WriteResult",
 ]
 
 

@@ -163,8 +163,8 @@ def check_served(version: _Content, pointer: Pointer) -> None:
 def broken_pointer(name: str, message: str) -> InvalidRegistry:
     return InvalidRegistry(
         [Problem(file=pointer_path(name), rule="pointer", message=message)],
-        hint="this commit's production files disagree; 'promptship check --ref REV' lists "
-        "what is wrong, and reading an earlier commit still works",
+        hint="this commit's production files disagree; the check lists what is wrong "
+        "(promptship check --ref REV), and reading an earlier commit still works",
     )
 
 

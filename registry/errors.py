@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "BranchDiverged",
@@ -48,6 +48,7 @@ __all__ = [
     "UnknownVariables",
     "VariablesError",
     "VersionNotFound",
+    "WriteInterrupted",
     "sort_problems",
 ]
 
@@ -118,7 +119,7 @@ class PromptNotFound(PromptshipError):
     def __init__(self, prompt: str) -> None:
         self.prompt = prompt
         super().__init__(
-            f"no prompt named {prompt!r}", hint="'promptship list' shows the prompts there are"
+            f"no prompt named {prompt!r}", hint="see which prompts there are (promptship list)"
         )
 
 
@@ -127,7 +128,7 @@ class PromptExists(PromptshipError):
         self.prompt = prompt
         super().__init__(
             f"a prompt named {prompt!r} already exists",
-            hint=f"add a version with 'promptship new-version {prompt}', or choose another name",
+            hint=f"add a version to it instead (promptship new-version {prompt}), or choose another name",
         )
 
 
@@ -137,7 +138,7 @@ class VersionNotFound(PromptshipError):
         self.version = version
         super().__init__(
             f"prompt {prompt!r} has no version {version}",
-            hint=f"'promptship versions {prompt} --include-archived' lists its versions",
+            hint=f"see which versions it has (promptship versions {prompt} --include-archived)",
         )
 
 
@@ -146,7 +147,7 @@ class NoProductionVersion(PromptshipError):
         self.prompt = prompt
         super().__init__(
             f"prompt {prompt!r} has no production version yet",
-            hint=f"promote one with 'promptship promote {prompt} VERSION', "
+            hint=f"promote a version first (promptship promote {prompt} VERSION), "
             f"or name a version: {prompt}@latest, {prompt}@1",
         )
 
@@ -209,11 +210,15 @@ class Superseded(PromptshipError):
         self.version = version
         self.by = by
         self.at = at
-        now = f"v{version} (promoted by {by} at {at})" if version else "a deletion of the prompt"
+        now = (
+            f"v{version} (promoted by {by} at {at})"
+            if version
+            else "a change that left it no production version"
+        )
         super().__init__(
             f"promotion of {prompt!r} superseded by {now}",
-            hint="look at the new state ('promptship history "
-            f"{prompt}') and promote again if you still mean to",
+            hint=f"look at the new state (promptship history {prompt}) and promote again if "
+            "you still mean to",
         )
 
 
@@ -242,8 +247,8 @@ class IdentityMissing(PromptshipError):
     def __init__(self, detail: str = "") -> None:
         super().__init__(
             "no git identity to record as the author" + (f": {detail}" if detail else ""),
-            hint='pass --by "Name <email>", or run git config --global user.name "Your Name" '
-            "and git config --global user.email you@example.com",
+            hint='name the author (--by "Name <email>"; by= in Editor.open), or run git config '
+            '--global user.name "Your Name" and git config --global user.email you@example.com',
         )
 
 
@@ -381,7 +386,7 @@ class SyncIncomplete(RepositoryError):
         super().__init__(
             f"committed {commit[:10]}, but the index and files of this clone could not follow: "
             f"{reason}",
-            hint="the commit is safe; the next changing promptship command in this clone brings "
+            hint="the commit is safe; the next change promptship writes in this clone brings "
             "the files along first, or run 'git reset -q -- "
             + " ".join(self.paths)
             + "' and 'git checkout -- <the same files>' now",
@@ -456,7 +461,7 @@ class BranchExists(RepositoryError):
         self.where = where
         super().__init__(
             f"a branch named {branch!r} already exists in {where}",
-            hint="choose another name with --branch",
+            hint="choose another name for the new branch",
         )
 
 
@@ -481,3 +486,13 @@ def _listing(head: str, problems: Sequence[Problem], *, always_head: bool = Fals
     if len(lines) == 1 and not always_head:
         return lines[0]
     return "\n  ".join([head, *lines])
+
+
+class WriteInterrupted(KeyboardInterrupt):
+    """Ctrl-C arrived while a change was being published, and the change landed whole all the
+    same (an interrupt then is deferred, so a clone is never left half-synced). ``result`` is
+    what the write returned; catching ``KeyboardInterrupt`` catches this too."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result)
+        self.result = result

@@ -66,7 +66,7 @@ def require_passing(snapshot: Snapshot, name: str, number: int) -> int:
         number,
         [r.name for r in report.failed],
         len(report.ran),
-        hint=f"'promptship test {name}@{number}' shows why; fix the draft or "
-        f"{tests_path(name)} and commit, or pass --skip-tests to promote anyway "
-        "(the history records that tests were skipped)",
+        hint=f"see why (promptship test {name}@{number}); fix the draft or {tests_path(name)} "
+        "and commit, or promote without the tests (--skip-tests; the history records that "
+        "tests were skipped)",
     )

@@ -30,7 +30,7 @@ def resolve_identity(
         parts = parse_identity(by)
         if parts is None:
             raise InputError(
-                f"--by {by!r} is not an identity", hint='write it as --by "Name <email>"'
+                f"{by!r} is not an identity", hint='write the author as "Name <email>"'
             )
         return Identity(name=parts[0], email=parts[1])
     name = env.get("GIT_AUTHOR_NAME") or config("user.name")

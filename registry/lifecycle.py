@@ -198,7 +198,7 @@ def create_prompt(
     if body.type != type:
         raise InputError(
             f"the content given is for a {body.type} prompt, not {type}",
-            hint="pass --type chat with a YAML list of messages, or --type text with plain text",
+            hint="give chat messages for a chat prompt (--type chat), plain text for a text prompt",
         )
     info = PromptInfo(name=name, description=description, tags=_check_tags(tags))
     draft = _new_draft(name, 1, body, merge_metadata({}, metadata or {}), actor, now)
@@ -285,15 +285,15 @@ def edit_version(
             name,
             number,
             f"{name} v{number} has been in production, and such a version keeps its content for good",
-            hint=f"make a changed copy with 'promptship new-version {name} --from {number}'",
+            hint=f"make a changed copy as a new version (promptship new-version {name} --from {number})",
         )
     if version.status == "archived":
         raise LifecycleError(
             name,
             number,
             f"{name} v{number} is archived; only drafts can be edited",
-            hint=f"unarchive it first ('promptship unarchive {name} {number}'), "
-            f"or copy it with 'promptship new-version {name} --from {number}'",
+            hint=f"unarchive it first (promptship unarchive {name} {number}), "
+            f"or copy it as a new version (promptship new-version {name} --from {number})",
         )
     body = _as_body(body, version.type)
     if body is not None and body.type != version.type:
@@ -380,7 +380,7 @@ def delete_prompt(snapshot: Snapshot, name: str, *, force: bool, actor: str, now
             None,
             f"{name} has a production version (v{pointer.version}); applications reading it "
             "will break when it is gone",
-            hint=f"if that is what you want, run 'promptship delete {name} --force'",
+            hint=f"if that is what you want, delete it with force (promptship delete {name} --force)",
         )
     body = f"It had v{pointer.version} in production." if pointer else ""
     # The check lets a prompt in production leave only by a commit that says so (Retire-Prompt).

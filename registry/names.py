@@ -18,7 +18,7 @@ __all__ = [
     "history_path",
     "is_valid_name",
     "parse_selector",
-    "parse_version",
+    "parse_version_number",
     "pointer_path",
     "prompt_dir",
     "prompt_file",
@@ -69,7 +69,7 @@ def _name_fault(name: str) -> str:
     return "a '-', '_' or '.' must stand between letters or digits, alone"
 
 
-def parse_version(text: str | int) -> int:
+def parse_version_number(text: str | int) -> int:
     """``3``, ``"3"`` and ``"v3"`` all name version 3."""
     if isinstance(text, int):
         number = text
@@ -104,7 +104,7 @@ def parse_selector(text: str) -> Selector:
     if what == "latest":
         return Selector(prompt=name, label="latest")
     try:
-        return Selector(prompt=name, version=parse_version(what))
+        return Selector(prompt=name, version=parse_version_number(what))
     except InputError:
         raise InputError(
             f"{text!r}: after '@' comes production, latest or a version number",

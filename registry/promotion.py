@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from .catalog import load_info, load_pointer, load_version, version_numbers
-from .errors import InvalidRegistry, LifecycleError, Problem
+from .errors import InvalidRegistry, LifecycleError, Problem, Superseded
 from .history import HistoryRecord, append_record, last_record
 from .identity import check_actor
 from .model import Pointer, pointer_bytes, with_status
 from .names import history_path, pointer_path, version_path
 from .snapshot import ChangeSet, Snapshot
 
-__all__ = ["plan_promotion"]
+__all__ = ["plan_promotion", "require_production"]
 
 
 def plan_promotion(
@@ -42,7 +42,7 @@ def plan_promotion(
             name,
             number,
             f"{name} v{number} is archived, and archived versions cannot be promoted",
-            hint=f"unarchive it first ('promptship unarchive {name} {number}'), then promote it",
+            hint=f"unarchive it first (promptship unarchive {name} {number}), then promote it",
         )
     existing = snapshot.read(history_path(name))
     last = last_record(existing or b"", path=history_path(name), prompt=name)
@@ -93,6 +93,18 @@ def plan_promotion(
     )
 
 
+def require_production(snapshot: Snapshot, name: str, expected: int | None) -> None:
+    """Refuse with ``Superseded`` unless ``name``'s production version is still ``expected``
+    (``None``: none), the one a person or a program saw when it decided to promote."""
+    pointer = load_pointer(snapshot, name)
+    now = pointer.version if pointer is not None else None
+    if now == expected:
+        return
+    if pointer is None:
+        raise Superseded(name, None, "", "")
+    raise Superseded(name, pointer.version, pointer.promoted_by, pointer.promoted_at)
+
+
 def _check_single_production(snapshot: Snapshot, name: str, pointer: Pointer | None) -> None:
     """Refuse to build on a registry whose files already disagree about production."""
     published = [
@@ -118,5 +130,5 @@ def _check_single_production(snapshot: Snapshot, name: str, pointer: Pointer | N
 def _inconsistent(path: str, message: str) -> InvalidRegistry:
     return InvalidRegistry(
         [Problem(file=path, rule="pointer", message=message)],
-        hint="the files were changed by hand; 'promptship check' lists what is wrong",
+        hint="the files were changed by hand; the check lists what is wrong (promptship check)",
     )

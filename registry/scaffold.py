@@ -186,7 +186,7 @@ def scaffold_changes(
     if existing and not force:
         raise PromptshipError(
             "already present: " + ", ".join(existing),
-            hint="pass --force to replace them with promptship's versions",
+            hint="replace them with promptship's versions by force (--force), or keep them",
         )
     schemas = resources.files("registry") / "schemas"
     writes: dict[str, bytes | None] = {

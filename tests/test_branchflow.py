@@ -89,7 +89,7 @@ def test_an_existing_branch_name_is_refused(
     )
     assert status == 1
     assert f"a branch named {existing!r} already exists in this repository" in err
-    assert "choose another name with --branch" in err
+    assert "choose another name for the new branch" in err
     assert (local_state(alice), git(remote, "for-each-ref")) == before
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from helpers.cli import Cli
 from helpers.gitrepo import git
+from registry.git.publish import write_change
 from registry.git.store import GitStore
 from registry.identity import Identity
 from registry.promotion import plan_promotion
@@ -35,8 +36,10 @@ def check(cli: Cli, base: str) -> tuple[int, dict[str, Any]]:
 def test_a_promotion_that_fails_its_cases_is_reported(sample: Cli, repo: Path) -> None:
     base = with_cases(sample, repo)
     # v2 says "Hi", not "Hello": made without the gate, as a hand-made promotion would be
-    GitStore.open(repo).write(
-        lambda s, now: plan_promotion(s, "greeting", 2, actor=str(ALICE), now=now), identity=ALICE
+    write_change(
+        GitStore.open(repo),
+        lambda s, now: plan_promotion(s, "greeting", 2, actor=str(ALICE), now=now),
+        identity=ALICE,
     )
     status, report = check(sample, base)
     assert status == 1

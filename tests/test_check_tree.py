@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from helpers.registry_states import edited, sound_registry, with_files
+from helpers.inmemory import edited, sound_registry, with_files
 from registry.check.tree import check_tree
 from registry.snapshot import DictSnapshot
 from registry.yamlsafe import MAX_FILE_BYTES, MAX_HISTORY_BYTES

@@ -48,7 +48,25 @@ def complete(cwd: Path, line: str, shell: str = "bash") -> list[str]:
     return [row.split(",", 1)[1] for row in rows]  # bash and fish: "type,value" a line
 
 
-@pytest.mark.parametrize("command", ["show", "render", "test", "versions", "history", "runs"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "show",
+        "render",
+        "test",
+        "run",
+        "versions",
+        "history",
+        "runs",
+        "promote",
+        "edit",
+        "archive",
+        "unarchive",
+        "new-version",
+        "update",
+        "delete",
+    ],
+)
 def test_prompt_names_complete_for_every_command_that_takes_one(
     registry: Path, command: str
 ) -> None:
@@ -69,6 +87,20 @@ def test_versions_and_labels_complete_after_a_name(registry: Path) -> None:
     assert complete(registry, "promptship show notes") == ["notes@1", "notes@latest"]
     assert complete(registry, "promptship run faq@") == ["faq@1", "faq@latest", "faq@production"]
     assert complete(registry, "promptship show nobody@") == []
+
+
+@pytest.mark.parametrize("command", ["promote", "edit", "archive", "unarchive"])
+def test_version_numbers_complete_after_the_name_of_a_changing_command(
+    registry: Path, command: str
+) -> None:
+    assert complete(registry, f"promptship {command} greeting ") == ["1", "2", "3", "4"]
+    assert complete(registry, f"promptship {command} faq ") == ["1"]
+    assert complete(registry, f"promptship {command} greeting v3") == ["3"]
+    assert complete(registry, f"promptship {command} nobody ") == []
+
+
+def test_a_new_prompts_name_is_not_completed(registry: Path) -> None:
+    assert complete(registry, "promptship create ") == []
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

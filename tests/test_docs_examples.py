@@ -1,4 +1,5 @@
-"""The examples in the consumer and golden-test guides run, and print what they say."""
+"""The examples in the guides (consumers, the library, golden tests) run, and print what they
+say."""
 
 from __future__ import annotations
 
@@ -20,29 +21,28 @@ def blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
 
 
-def test_the_python_example_runs_and_prints_its_comments(tmp_path: Path) -> None:
-    guide = (DOCS / "consumers.md").read_text()
-    shell, python = blocks(guide, "sh")[0], blocks(guide, "python")[0]
+def run_shell(shell: str, cwd: Path) -> None:
+    """A guide's shell block, with this Python's scripts (``promptship``) on the PATH."""
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
     setup = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", shell],
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     assert setup.returncode == 0, setup.stderr
-    script = tmp_path / "example" / "example.py"
-    script.parent.mkdir()
+
+
+def run_python(python: str, script: Path, cwd: Path) -> None:
+    """A guide's Python block, run as a script in ``cwd``: it must print what the comments of
+    its ``print(...)  # ...`` lines say."""
+    script.parent.mkdir(exist_ok=True)
     script.write_text(python)
     done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path / "shop",
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, str(script)], cwd=cwd, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
     expected = [
@@ -51,6 +51,35 @@ def test_the_python_example_runs_and_prints_its_comments(tmp_path: Path) -> None
         if line.strip().startswith("print(") and "  # " in line
     ]
     assert done.stdout.splitlines() == expected
+
+
+def test_the_python_example_runs_and_prints_its_comments(tmp_path: Path) -> None:
+    guide = (DOCS / "consumers.md").read_text()
+    run_shell(blocks(guide, "sh")[0], tmp_path)
+    run_python(blocks(guide, "python")[0], tmp_path / "example" / "example.py", tmp_path / "shop")
+
+
+def test_the_library_guide_writes_and_reads_as_it_says(tmp_path: Path) -> None:
+    """docs/library.md: its shell block makes a clone, then each Python block runs in it."""
+    guide = (DOCS / "library.md").read_text()
+    run_shell(blocks(guide, "sh")[0], tmp_path)
+    clone = tmp_path / "registry"
+    examples = [b for b in blocks(guide, "python") if "print(" in b]
+    assert len(examples) == 2
+    for number, python in enumerate(examples):
+        run_python(python, tmp_path / "example" / f"example{number}.py", clone)
+    log = subprocess.run(
+        ["git", "log", "--format=%s", "origin/promote/greeting-v3"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert log[:2] == ["promote(greeting): v2 -> v3", "new-version(greeting): v3"]
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == ""
 
 
 def test_the_documented_tests_files_are_valid() -> None:

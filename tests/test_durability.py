@@ -16,7 +16,9 @@ import pytest
 
 from helpers.cli import Cli, run_main
 from helpers.gitrepo import files_under, git, head, status_clean
-from registry.git.store import Decision, GitStore
+from registry.git.commit import create_commit
+from registry.git.decision import Decision
+from registry.git.store import GitStore, utc_now
 from registry.git.worktree import begin_sync
 from registry.promotion import plan_promotion
 from stress.scenarios import kill_runs
@@ -76,13 +78,12 @@ def _journal_a_promotion(repo: Path) -> tuple[pygit2.Reference, pygit2.Commit, p
     identity = store.identity()
     ref, old = store.tip()
     assert ref is not None and old is not None
-    changes, new = store.build(
-        Decision(
-            lambda s, now: plan_promotion(s, "greeting", 2, actor=str(identity), now=now), None
-        ),
-        old,
-        identity,
-    )
+    changes, now = Decision(
+        lambda s, now: plan_promotion(s, "greeting", 2, actor=str(identity), now=now),
+        None,
+        utc_now,
+    ).rebuild(store.snapshot_of(old))
+    new = create_commit(store.repo, old, changes, identity, now)
     begin_sync(store.repo, store.branch, old.id, new, changes.writes)
     return ref, old, new
 

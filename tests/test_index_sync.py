@@ -12,6 +12,7 @@ import pytest
 from helpers.cli import Cli, run_main
 from helpers.gitrepo import files_under, git, head, status_clean
 from registry.errors import SyncIncomplete
+from registry.git.publish import write_change
 from registry.git.store import GitStore
 from registry.promotion import plan_promotion
 from registry.snapshot import ChangeSet, Snapshot
@@ -84,7 +85,7 @@ def test_a_sync_that_fails_after_the_commit_is_finished_by_the_next_command(
 
     tip = head(repo)
     with pytest.raises(SyncIncomplete) as raised:
-        store.write(promote_while_git_holds_the_index, identity=identity)
+        write_change(store, promote_while_git_holds_the_index, identity=identity)
     assert "git reset -q -- prompts/greeting/history.yaml" in raised.value.hint
     assert head(repo) != tip
     assert raised.value.commit == head(repo)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from registry.errors import InputError, InvalidName
-from registry.names import Selector, check_name, parse_selector, parse_version
+from registry.names import Selector, check_name, parse_selector, parse_version_number
 
 
 @pytest.mark.parametrize(
@@ -48,13 +48,13 @@ def test_invalid_names_say_why(name: str, reason: str) -> None:
 
 @pytest.mark.parametrize(("text", "number"), [("3", 3), ("v3", 3), ("V12", 12), (" 7 ", 7), (4, 4)])
 def test_versions(text: str | int, number: int) -> None:
-    assert parse_version(text) == number
+    assert parse_version_number(text) == number
 
 
 @pytest.mark.parametrize("text", ["0", "v0", "-1", "three", "3.0", "v", "", "1e3"])
 def test_bad_versions(text: str) -> None:
     with pytest.raises(InputError):
-        parse_version(text)
+        parse_version_number(text)
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import pty
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +12,10 @@ import pytest
 
 from helpers.cli import Cli
 from helpers.gitrepo import git, head
-from registry.git.store import GitStore, Operation, utc_now
+from helpers.terminal import answer_on_terminal
+from registry.git.decision import Operation
+from registry.git.publish import write_change
+from registry.git.store import GitStore, utc_now
 from registry.identity import Identity
 from registry.lifecycle import Body, create_prompt, new_version, unarchive_version
 from registry.promotion import plan_promotion
@@ -32,7 +31,8 @@ def at(stamp: str) -> Callable[[], str]:
 def test_ties_across_prompts_follow_commit_order(repo: Path, cli: Cli) -> None:
     store = GitStore.open(repo)
     for name in ("a", "b"):
-        store.write(
+        write_change(
+            store,
             lambda s, now, n=name: create_prompt(
                 s, n, body=Body(content=n), actor=str(ALICE), now=now
             ),
@@ -40,7 +40,8 @@ def test_ties_across_prompts_follow_commit_order(repo: Path, cli: Cli) -> None:
         )
     # b is promoted first, a second, in the same second: name order would put b on top
     for name in ("b", "a"):
-        store.write(
+        write_change(
+            store,
             lambda s, now, n=name: plan_promotion(s, n, 1, actor=str(ALICE), now=now),
             identity=ALICE,
             clock=at(SAME),
@@ -61,7 +62,7 @@ def test_ties_far_back_and_through_a_merge_follow_the_first_parent_line(
     def write(operation: Operation, stamp: str | None = None, ref: str | None = None) -> None:
         store = GitStore.open(repo, ref=ref)
         clock = at(stamp) if stamp else utc_now
-        store.write(operation, identity=ALICE, clock=clock)
+        write_change(store, operation, identity=ALICE, clock=clock)
 
     for name in ("a", "b", "c"):
         for content in ("1", "2", "3"):
@@ -99,22 +100,28 @@ def test_ties_far_back_and_through_a_merge_follow_the_first_parent_line(
 def test_ties_within_a_prompt_follow_file_order(repo: Path, cli: Cli) -> None:
     store = GitStore.open(repo)
     actor = str(ALICE)
-    store.write(
+    write_change(
+        store,
         lambda s, now: create_prompt(s, "p", body=Body(content="1"), actor=actor, now=now),
         identity=ALICE,
     )
-    store.write(
+    write_change(
+        store,
         lambda s, now: new_version(s, "p", body=Body(content="2"), actor=actor, now=now),
         identity=ALICE,
     )
     for number in (1, 2):
-        store.write(
+        write_change(
+            store,
             lambda s, now, n=number: plan_promotion(s, "p", n, actor=actor, now=now),
             identity=ALICE,
             clock=at(SAME),
         )
-    store.write(lambda s, now: unarchive_version(s, "p", 1, actor=actor, now=now), identity=ALICE)
-    store.write(
+    write_change(
+        store, lambda s, now: unarchive_version(s, "p", 1, actor=actor, now=now), identity=ALICE
+    )
+    write_change(
+        store,
         lambda s, now: plan_promotion(s, "p", 1, actor=actor, now=now),
         identity=ALICE,
         clock=at(SAME),
@@ -131,12 +138,14 @@ def test_list_sorted_by_creation_and_change(repo: Path, cli: Cli) -> None:
         ("alpha", "2026-11-02T00:00:00Z"),
         ("mid", "2026-11-03T00:00:00Z"),
     ):
-        store.write(
+        write_change(
+            store,
             lambda s, now, n=name: create_prompt(s, n, actor=actor, now=now),
             identity=ALICE,
             clock=at(stamp),
         )
-    store.write(
+    write_change(
+        store,
         lambda s, now: new_version(s, "zeta", actor=actor, now=now),
         identity=ALICE,
         clock=at("2026-11-04T00:00:00Z"),
@@ -153,28 +162,9 @@ def test_list_sorted_by_creation_and_change(repo: Path, cli: Cli) -> None:
 @pytest.mark.parametrize(("answer", "promoted"), [("y\n", True), ("n\n", False)])
 def test_promote_asks_on_a_terminal(sample: Cli, repo: Path, answer: str, promoted: bool) -> None:
     tip = head(repo)
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "promote", "greeting", "2", "--notes", "Friendlier"],
-        cwd=repo,
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
+    status, seen = answer_on_terminal(
+        repo, "promote", "greeting", "2", "--notes", "Friendlier", answer=answer
     )
-    os.close(follower)
-    seen = b""
-    while b"Proceed?" not in seen:
-        chunk = os.read(leader, 1024)
-        assert chunk, seen
-        seen += chunk
-    os.write(leader, answer.encode())
-    status = process.wait(timeout=30)
-    try:
-        while chunk := os.read(leader, 1024):
-            seen += chunk
-    except OSError:
-        pass
-    os.close(leader)
     text = seen.decode()
     assert "from:  v1 (published -> archived)" in text and "to:    v2 (draft -> published)" in text
     assert "notes: Friendlier" in text
@@ -192,11 +182,14 @@ def test_history_turns_the_cycle_collector_back_on(repo: Path, cli: Cli) -> None
     # this test does, must get it back whether the command succeeds or fails.
     store = GitStore.open(repo)
     actor = str(ALICE)
-    store.write(
+    write_change(
+        store,
         lambda s, now: create_prompt(s, "p", body=Body(content="1"), actor=actor, now=now),
         identity=ALICE,
     )
-    store.write(lambda s, now: plan_promotion(s, "p", 1, actor=actor, now=now), identity=ALICE)
+    write_change(
+        store, lambda s, now: plan_promotion(s, "p", 1, actor=actor, now=now), identity=ALICE
+    )
     assert [r["version"] for r in json.loads(cli.ok("history", "--json").stdout)] == [1]
     assert gc.isenabled()
     (repo / "prompts/p/history.yaml").write_text("not a record\n")

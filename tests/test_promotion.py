@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.inmemory import ALICE, BOB, create, new_draft, run
 from registry.catalog import load_history, load_pointer, load_version
 from registry.check.tree import check_tree
 from registry.errors import InvalidRegistry, LifecycleError
-from registry.lifecycle import Body, archive_version, create_prompt, new_version, unarchive_version
+from registry.lifecycle import archive_version, unarchive_version
 from registry.promotion import plan_promotion
 from registry.snapshot import DictSnapshot, apply_changes
 
-A = "Alice Example <alice@example.com>"
-B = "Bob Example <bob@example.com>"
+A, B = ALICE, BOB
 
 
 def base() -> DictSnapshot:
-    snap = apply_changes(
-        DictSnapshot(),
-        create_prompt(
-            DictSnapshot(), "p", body=Body(content="one"), actor=A, now="2026-11-29T10:00:00Z"
-        ),
-    )
-    return apply_changes(
-        snap, new_version(snap, "p", body=Body(content="two"), actor=A, now="2026-11-29T10:00:01Z")
-    )
+    """'p' with two drafts, made at 10:00:01 and 10:00:02."""
+    return run(DictSnapshot(), create("p", "one"), new_draft("p", "two"))
 
 
 def test_first_promotion_writes_version_pointer_history() -> None:

@@ -20,7 +20,7 @@ from helpers.remotes import (
 )
 from registry.errors import Superseded
 from registry.git.program import parse_push_report
-from registry.git.remote import write_and_push
+from registry.git.publish import Pushed, write_change
 from registry.git.store import GitStore
 from registry.promotion import plan_promotion
 from stress.scenarios import git_daemon
@@ -115,10 +115,11 @@ def test_superseded_carries_who_and_when(alice: Path, bob: Path) -> None:
     Cli(alice).ok("promote", "greeting", "2", "--yes", "--push")
     store = GitStore.open(bob)
     with pytest.raises(Superseded) as caught:
-        write_and_push(
+        write_change(
             store,
             lambda snap, now: plan_promotion(snap, "greeting", 3, actor=BOB, now=now),
             identity=store.identity(BOB),
+            publishing=Pushed(store),
         )
     assert caught.value.version == 2
     assert caught.value.by == "Alice Example <alice@example.com>"

@@ -281,6 +281,7 @@ def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
     import time
 
     from helpers.inmemory import ACTOR, add_prompt, add_version
+    from registry.git.publish import write_change
     from registry.git.store import GitStore
     from registry.identity import Identity
     from registry.promotion import plan_promotion
@@ -293,8 +294,10 @@ def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
     store = GitStore.open(repo)
     identity = Identity(name="Alice Example", email="alice@example.com")
     files = dict(snapshot.files)
-    store.write(
-        lambda snap, now: ChangeSet(prompt=None, writes=files, subject="seed"), identity=identity
+    write_change(
+        store,
+        lambda snap, now: ChangeSet(prompt=None, writes=files, subject="seed"),
+        identity=identity,
     )
     prompts = Registry.open(repo)
     failures: list[BaseException] = []
@@ -315,7 +318,8 @@ def test_threads_share_a_registry_while_it_refreshes(repo: Path) -> None:
     for thread in readers:
         thread.start()
     for name in names[::4]:
-        store.write(
+        write_change(
+            store,
             lambda snap, now, name=name: plan_promotion(snap, name, 2, actor=ACTOR, now=now),
             identity=identity,
         )

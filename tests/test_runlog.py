@@ -20,8 +20,8 @@ from registry.panel.runlog import (
     find_run,
     make_record,
     parse_log,
-    record_line,
     rerun_spec,
+    run_log_line,
 )
 
 USAGE = Usage(prompt_tokens=5, completion_tokens=7, total_tokens=12)
@@ -72,7 +72,7 @@ def record(run_id: str = "0123abcd") -> RunRecord:
 
 
 def test_a_record_is_one_line_and_reads_back_the_same() -> None:
-    line = record_line(record())
+    line = run_log_line(record())
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     [back], unreadable = parse_log(line)
     assert unreadable == 0
@@ -90,7 +90,7 @@ def test_a_record_is_one_line_and_reads_back_the_same() -> None:
 
 
 def test_the_line_is_json_with_the_documented_keys() -> None:
-    data = json.loads(record_line(record()))
+    data = json.loads(run_log_line(record()))
     assert list(data) == [
         "id",
         "at",
@@ -119,22 +119,22 @@ def test_the_line_is_json_with_the_documented_keys() -> None:
 
 
 def test_keys_from_a_later_version_survive_a_read() -> None:
-    data = json.loads(record_line(record()))
+    data = json.loads(run_log_line(record()))
     data["golden"] = {"passed": 3}
     data["results"][0]["usage"]["cached_tokens"] = 2
     [back], _ = parse_log(json.dumps(data).encode())
-    assert json.loads(record_line(back))["golden"] == {"passed": 3}
+    assert json.loads(run_log_line(back))["golden"] == {"passed": 3}
     assert back.results[0].usage == USAGE
 
 
 def test_values_json_cannot_hold_become_text() -> None:
     odd = replace(record(), variables={"raw": b"\x00\x01"})
-    [back], _ = parse_log(record_line(odd))
+    [back], _ = parse_log(run_log_line(odd))
     assert back.variables == {"raw": "b'\\x00\\x01'"}
 
 
 def test_unreadable_lines_are_counted_and_skipped() -> None:
-    good = record_line(record("aaaa0000")) + record_line(record("bbbb0000"))
+    good = run_log_line(record("aaaa0000")) + run_log_line(record("bbbb0000"))
     data = good + b'{"id": "cut' + b"\n\n[1, 2]\n" + b'{"id": "x"}\n' + b"\xff\n"
     records, unreadable = parse_log(data)
     assert [r.id for r in records] == ["aaaa0000", "bbbb0000"]
@@ -142,7 +142,7 @@ def test_unreadable_lines_are_counted_and_skipped() -> None:
 
 
 def test_numbers_out_of_range_make_a_line_unreadable_not_a_crash() -> None:
-    good = record_line(record("aaaa0000"))
+    good = run_log_line(record("aaaa0000"))
     huge = good.replace(b'"latency_ms":', b'"latency_ms":1e999,"x":', 1)
     assert huge != good
     records, unreadable = parse_log(good + huge)

@@ -30,7 +30,7 @@ def test_refusal_is_one_error_and_a_hint_on_stderr(repo: Path) -> None:
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
         "error: no prompt named 'nope'",
-        "hint: 'promptship list' shows the prompts there are",
+        "hint: see which prompts there are (promptship list)",
     ]
 
 

@@ -36,7 +36,7 @@ def history(
     as_json: bool,
 ) -> None:
     """Promotion records of NAME, or of every prompt, newest first."""
-    from registry.git.history import query_history
+    from registry.git.history_order import query_history
     from registry.history import parse_time_bound
 
     # A large registry has 130,000 records, none of them in a reference cycle: the cycle

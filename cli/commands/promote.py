@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from registry.errors import PromptshipError
-from registry.names import parse_version
 
-from ..options import Publish, branch_options, changing_options
+from ..completion import complete_prompt, complete_version
+from ..options import Writing, branch_options, changing_options
 from ..output import done, proposed
-from ..session import Session, pass_session
 
 if TYPE_CHECKING:
-    from registry.git.store import GitSnapshot
-    from registry.identity import Identity
-    from registry.snapshot import ChangeSet
+    from registry.editor import PromotionPlan, Unchecked
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version")
+@click.argument("name", shell_complete=complete_prompt)
+@click.argument("version", shell_complete=complete_version)
 @click.option(
     "--notes", default="", metavar="TEXT", help="Why: recorded in history and as the commit body."
 )
@@ -38,18 +35,14 @@ if TYPE_CHECKING:
 )
 @changing_options
 @branch_options
-@pass_session
 def promote(
-    session: Session,
+    writing: Writing,
     name: str,
     version: str,
     notes: str,
     yes: bool,
     dry_run: bool,
     skip_tests: bool,
-    ref: str | None,
-    by: str | None,
-    publish: Publish,
 ) -> None:
     """Promote VERSION of NAME to production, in one commit.
 
@@ -58,81 +51,80 @@ def promote(
     golden test cases run first, and any failure stops the promotion. To roll back, unarchive an
     earlier version and promote it.
 
-    With --branch, the commit goes on a new branch for a pull request instead."""
-    from registry.gate import plan_tested_promotion
-    from registry.git.store import utc_now
+    With --branch, the commit goes on a new branch for a pull request instead. On a terminal it
+    asks first; if someone promotes another version of NAME while you read, nothing is written."""
+    from registry.editor import UNCHECKED
 
-    number = parse_version(version)
-    if publish.branch is not None and ref is not None:
-        raise click.UsageError("--branch makes a new branch; --ref does not go with it")
-    store = session.store(ref)
-    identity = store.identity(by)
-    start = session.branch_start(publish)
-    base = start.snapshot if start is not None else store.snapshot()
-    where = f"new branch {publish.branch} from {start.rev}" if start else store.branch
+    editor = writing.editor
+    branch, start = writing.branch, writing.start
+    expected: int | Literal[Unchecked.UNCHECKED] | None = UNCHECKED
     if dry_run or not yes:
-        # What a person sees (or a dry run shows) is decided on now; with --yes the decision is
-        # made once, inside the write, so golden cases and a long history are not read twice.
-        plan = plan_tested_promotion(
-            base,
+        # What a person sees is decided now; the write then refuses if production moved meanwhile.
+        plan = editor.promote(
             name,
-            number,
+            version,
             notes=notes,
-            actor=str(identity),
-            now=utc_now(),
             skip_tests=skip_tests,
+            dry_run=True,
+            branch=branch,
+            start=start,
+            **writing.publish,
         )
         if dry_run:
-            _show_dry_run(base, plan, identity, where)
+            _show_dry_run(plan)
             return
-        assert plan.record is not None
-        _confirm(name, plan.record.previous_version, number, notes, str(identity), where)
-    result = session.write(
-        store,
-        lambda snap, now: plan_tested_promotion(
-            snap, name, number, notes=notes, actor=str(identity), now=now, skip_tests=skip_tests
-        ),
-        identity=identity,
-        base=base,
-        publish=publish,
+        _confirm(plan)
+        expected = plan.record.previous_version
+    result = editor.promote(
+        name,
+        version,
+        notes=notes,
+        skip_tests=skip_tests,
+        expect_production=expected,
+        branch=branch,
         start=start,
+        **writing.publish,
     )
-    record = result.changes.record
+    record = result.record
     assert record is not None
     was = f" (was v{record.previous_version})" if record.previous_version else ""
-    if start is not None and publish.branch is not None:
-        proposed(f"the promotion of {name} v{number}{was}", publish.branch, start, result)
+    if result.new_branch is not None:
+        proposed(f"the promotion of {name} v{record.version}{was}", result)
     else:
-        done(f"promoted {name} v{number} to production{was}", result)
+        done(f"promoted {name} v{record.version} to production{was}", result)
 
 
-def _show_dry_run(base: GitSnapshot, plan: ChangeSet, identity: Identity, where: str) -> None:
-    from registry.diffs import unified_diff
+def _where(plan: PromotionPlan) -> str:
+    start = plan.new_branch
+    return f"new branch {start.name} from {start.start}" if start else plan.branch
 
+
+def _show_dry_run(plan: PromotionPlan) -> None:
     click.echo(
-        f"would commit on {where}" + (f" (parent {base.commit_id[:10]})" if base.commit_id else "")
+        f"would commit on {_where(plan)}" + (f" (parent {plan.parent[:10]})" if plan.parent else "")
     )
-    click.echo(f"Author: {identity}\n")
-    click.echo("".join(f"    {line}\n" if line else "\n" for line in plan.message().splitlines()))
-    click.echo(unified_diff(base, plan), nl=False)
+    click.echo(f"Author: {plan.author}\n")
+    click.echo("".join(f"    {line}\n" if line else "\n" for line in plan.message.splitlines()))
+    click.echo(plan.diff, nl=False)
     click.echo("\n(dry run: nothing was written)", err=True)
 
 
-def _confirm(
-    name: str, previous: int | None, number: int, notes: str, who: str, branch: str
-) -> None:
+def _confirm(plan: PromotionPlan) -> None:
+    """Ask on the terminal, on standard error: with standard output sent to a file, the
+    question is still seen."""
     if not sys.stdin.isatty():
         raise PromptshipError(
             "promote changes what production serves; no terminal to confirm on",
             hint="pass --yes to promote without confirmation (in scripts and CI)",
         )
-    click.echo(f"Promote {name} to production on {branch}:")
-    if previous is not None:
-        click.echo(f"  from:  v{previous} (published -> archived)")
-    click.echo(f"  to:    v{number} (draft -> published)")
-    click.echo(f"  notes: {notes or '(none)'}")
-    click.echo(f"  by:    {who}")
-    if not click.confirm("Proceed?", default=False):
+    record = plan.record
+    click.echo(f"Promote {plan.prompt} to production on {_where(plan)}:", err=True)
+    if record.previous_version is not None:
+        click.echo(f"  from:  v{record.previous_version} (published -> archived)", err=True)
+    click.echo(f"  to:    v{plan.version} (draft -> published)", err=True)
+    click.echo(f"  notes: {record.notes or '(none)'}", err=True)
+    click.echo(f"  by:    {plan.author}", err=True)
+    if not click.confirm("Proceed?", default=False, err=True):
         raise PromptshipError(
             "promotion cancelled; nothing was written",
             hint="run the command again and answer y to promote",

@@ -107,7 +107,7 @@ def run(
     run log. Exit status 1 if any model failed; the others' answers are still shown.
     """
     from registry.errors import RepositoryError
-    from registry.names import parse_version
+    from registry.names import parse_version_number
     from registry.panel.runlog import find_run, rerun_spec
     from registry.panel.runner import append_run, execute, load_providers
 
@@ -120,7 +120,7 @@ def run(
         )
     else:
         old = find_run(_logged_runs(session), rerun)
-        number = parse_version(rerun_version) if rerun_version else None
+        number = parse_version_number(rerun_version) if rerun_version else None
         spec = rerun_spec(old, number, timeout=timeout)
     providers, warnings = load_providers(providers_path(), os.environ)
     for warning in warnings:

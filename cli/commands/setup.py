@@ -10,9 +10,8 @@ import click
 
 from registry.errors import PromptshipError
 
-from ..options import Publish, changing_options
+from ..options import Writing, changing_options
 from ..output import done
-from ..session import Session, pass_session
 
 
 @click.command()
@@ -41,39 +40,24 @@ from ..session import Session, pass_session
     help="The package index the workflow installs from (your internal index), instead of PyPI.",
 )
 @changing_options
-@pass_session
 def init(
-    session: Session,
+    writing: Writing,
     force: bool,
     owners: tuple[str, ...],
     spec: str | None,
     index_url: str | None,
-    ref: str | None,
-    by: str | None,
-    publish: Publish,
 ) -> None:
     """Add the registry check workflow, .gitattributes, a CODEOWNERS file, the JSON Schemas of
     the registry's files and a .yamllint, in one commit.
 
     prompts/ appears with the first 'promptship create'."""
-    from registry.scaffold import (
-        YAMLLINT_CONFIGS,
-        YAMLLINT_IGNORED,
-        parse_install,
-        scaffold_changes,
-    )
+    from registry.scaffold import YAMLLINT_CONFIGS, YAMLLINT_IGNORED
 
-    install = parse_install(spec, index_url=index_url)
-    result = session.commit(
-        lambda snap, actor, now: scaffold_changes(
-            snap, force=force, owners=owners, install=install
-        ),
-        ref=ref,
-        by=by,
-        publish=publish,
+    result = writing.editor.init(
+        force=force, owners=owners, install=spec, index_url=index_url, **writing.publish
     )
-    done("added " + ", ".join(result.changes.writes), result)
-    if YAMLLINT_CONFIGS[0] not in result.changes.writes:
+    done("added " + ", ".join(result.files), result)
+    if YAMLLINT_CONFIGS[0] not in result.files:
         click.echo(
             "Your yamllint settings are kept; to have yamllint leave the files promptship "
             "writes alone, add to their 'ignore:' " + ", ".join(YAMLLINT_IGNORED)
@@ -179,18 +163,30 @@ def demo(directory: Path | None) -> None:
     folder) and walk the whole flow on it: create, render, promote, roll back, history, check."""
     from registry.git.demo import create_demo_repository
 
-    from ..main import main as run_command
+    from ..main import run_command
 
     target = (
         directory if directory is not None else Path(tempfile.mkdtemp(prefix="promptship-demo-"))
     )
-    create_demo_repository(target)
+    try:
+        create_demo_repository(target)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt from None  # the folder is left as it was found
     click.secho(f"A new registry repository, seeded with the example prompts: {target}", bold=True)
     for number, (title, args) in enumerate(_steps(), start=1):
         click.echo("")
         click.secho(f"{number}. {title}", bold=True)
         click.echo("$ promptship " + " ".join(shlex.quote(a) for a in args))
-        status = run_command(["--repo", str(target), *args])
+        try:
+            status = run_command(["--repo", str(target), *args])
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            # Each step is one whole commit or none: the repository is as some step left it.
+            click.echo(
+                f"\nthe demo was interrupted at step {number}; its repository is left as that "
+                f"step left it: {target}",
+                err=True,
+            )
+            raise KeyboardInterrupt from None
         if status != 0:
             raise PromptshipError(
                 f"the demo stopped: step {number} failed (its error is above)",

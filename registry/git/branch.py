@@ -1,31 +1,17 @@
-"""A change on a new branch, for a pull request: built in the object database from a start
-commit (by default the remote's main branch), so the current checkout, its index and its files
-are never touched. Pushed only when asked, and then before the local branch is created, so a
-refused push leaves nothing behind."""
+"""New branches for pull requests: where one starts (by default the remote's main branch) and
+what it may be called. The commit on it is one of ``publish.py``'s ways of publishing a change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pygit2
 
-from ..errors import BranchExists, PushRejected, RepositoryError
-from ..identity import Identity
-from . import program as gitcli
+from ..errors import BranchExists, RepositoryError
 from .remote import PushTarget, fetch_tip, require_remote
-from .store import (
-    CommitResult,
-    Decision,
-    GitSnapshot,
-    GitStore,
-    Operation,
-    config_value,
-    durable,
-    utc_now,
-)
+from .store import GitSnapshot, GitStore, config_value
 
-__all__ = ["BranchStart", "commit_on_new_branch", "resolve_start"]
+__all__ = ["BranchStart", "new_branch_ref", "resolve_start"]
 
 _DEFAULT_BRANCHES = ("main", "master")
 
@@ -55,7 +41,7 @@ def resolve_start(
         if name is None:
             raise RepositoryError(
                 "no remote to start the new branch from",
-                hint="pass --from REF (e.g. --from main), or --remote NAME",
+                hint="name where the branch starts (--from REF, e.g. main) or a remote (--remote NAME)",
             )
         start = _remote_main(repo, name)
         target = start.removeprefix(f"refs/remotes/{name}/")
@@ -70,61 +56,12 @@ def resolve_start(
     )
 
 
-def commit_on_new_branch(
-    store: GitStore,
-    operation: Operation,
-    *,
-    identity: Identity,
-    branch: str,
-    start: BranchStart,
-    push: bool = False,
-    clock: Callable[[], str] = utc_now,
-) -> CommitResult:
-    """Commit ``operation``, decided and built on ``start``, as the only commit of the new
-    ``branch``; with ``push``, push it to ``start.remote`` first and set it as the upstream."""
-    ref = _new_branch_ref(store.repo, branch)
-    durable()
-    parent = start.snapshot.commit
-    changes, new = store.build(Decision(operation, start.snapshot, clock), parent, identity)
-    short = ref.removeprefix("refs/heads/")
-    pushed_to = None
-    if push:
-        if start.remote is None:
-            raise RepositoryError(
-                "no remote to push the branch to", hint="add one with 'git remote add origin URL'"
-            )
-        if gitcli.remote_has_ref(store.repo.path, start.remote, ref):
-            raise BranchExists(short, f"remote {start.remote!r}")
-        update = gitcli.push(store.repo.path, start.remote, str(new), ref)
-        if update.behind:
-            raise BranchExists(short, f"remote {start.remote!r}")
-        if not update.accepted:
-            raise PushRejected(start.remote, ref, update.reason, update.messages)
-        pushed_to = f"{start.remote}/{short}"
-    try:
-        store.repo.create_reference_direct(
-            ref, new, False, message=f"promptship: {changes.subject}"
-        )
-    except pygit2.AlreadyExistsError:
-        raise BranchExists(short) from None
-    if pushed_to is not None and start.remote is not None:
-        store.repo.config[f"branch.{short}.remote"] = start.remote
-        store.repo.config[f"branch.{short}.merge"] = ref
-    return CommitResult(
-        commit=str(new),
-        parent=str(parent.id) if parent is not None else None,
-        changes=changes,
-        attempts=1,
-        pushed_to=pushed_to,
-    )
-
-
-def _new_branch_ref(repo: pygit2.Repository, branch: str) -> str:
+def new_branch_ref(repo: pygit2.Repository, branch: str) -> str:
     ref = branch if branch.startswith("refs/heads/") else f"refs/heads/{branch}"
     if not pygit2.reference_is_valid_name(ref) or ref == "refs/heads/HEAD":
         raise RepositoryError(
             f"{branch!r} is not a valid branch name",
-            hint="e.g. --branch promote/greeting-v3 (no spaces, '..', '~', '^', ':' or '?')",
+            hint="name it like promote/greeting-v3 (no spaces, '..', '~', '^', ':' or '?')",
         )
     # git keeps refs as paths: 'promote/x' cannot sit beside a branch 'promote', nor the other
     # way round, so such a name is taken too. Found now, before anything is built or pushed.
@@ -176,7 +113,8 @@ def _remote_main(repo: pygit2.Repository, remote: str) -> str:
     raise RepositoryError(
         f"no main branch of {remote!r} to start the new branch from "
         f"({remote}/HEAD, {remote}/main and {remote}/master are unknown here)",
-        hint=f"fetch it first (git fetch {remote}), or pass --from REF (e.g. --from main)",
+        hint=f"fetch it first (git fetch {remote}), or name where the branch starts "
+        "(--from REF, e.g. main)",
     )
 
 

@@ -13,6 +13,7 @@ from ..errors import PromptshipError
 from ..identity import Identity
 from ..names import PROMPTS_DIR
 from ..snapshot import ChangeSet
+from .publish import write_change
 from .store import GitStore
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ def create_demo_repository(directory: Path) -> GitStore:
         repo.config["user.email"] = DEMO_IDENTITY.email
         store = GitStore(repo)
         files = example_files()
-        store.write(
+        write_change(
+            store,
             lambda snap, now: ChangeSet(
                 prompt=None,
                 writes=dict(files),

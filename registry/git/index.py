@@ -4,7 +4,8 @@ git reads and writes the index of a large clone several times faster than libgit
 130,000 files, 20 ms against 110 ms to load it and 60 ms more to write it), and it understands
 every index git may leave behind, a split index (``core.splitIndex``) included, which libgit2
 refuses to open. Each call names only the paths it is about, taken literally (no glob patterns),
-and runs no hooks: promptship's commits run none either.
+and runs no hooks: promptship's commits run none either. git runs in a session of its own, so a
+Ctrl-C at the terminal never kills it halfway through bringing the index along.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def _git(clone: Clone, *args: str, stdin: bytes | None = None) -> bytes:
         *args,
     )
     for attempt in range(_LOCK_TRIES):
-        done = run_git(*command, stdin=stdin, cwd=clone.workdir)
+        done = run_git(*command, stdin=stdin, cwd=clone.workdir, own_session=True)
         # An editor's background 'git status' holds index.lock for a moment: wait it out.
         if done.returncode == 0 or b"index.lock" not in done.stderr or attempt == _LOCK_TRIES - 1:
             break

@@ -153,12 +153,23 @@ def run_git(
     stdin: bytes | None = None,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
+    own_session: bool = False,
 ) -> subprocess.CompletedProcess[bytes]:
     """The ``git`` program with ``args``: the one place promptship starts it, so a machine
-    without git gets the same clear refusal from every command that needs it."""
+    without git gets the same clear refusal from every command that needs it.
+
+    ``own_session``: out of reach of the terminal's Ctrl-C, which then reaches promptship alone
+    (and waits while a change is published) instead of killing git halfway through a step of
+    it. Not for commands that may ask the terminal for credentials."""
     try:
         return subprocess.run(
-            ["git", *args], input=stdin, cwd=cwd, env=env, capture_output=True, check=False
+            ["git", *args],
+            input=stdin,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            check=False,
+            start_new_session=own_session,
         )
     except FileNotFoundError:
         raise RepositoryError(

@@ -1,54 +1,27 @@
-"""Publishing a change through a remote: a push is a compare-and-swap on the remote's branch.
-
-The commit is built on the local tip and pushed with the git program; the local branch, index and
-files move only once the remote has accepted it. A push refused because the remote moved on is a
-race lost: fetch, rebuild the operation from scratch on the remote's tip under ``GitStore``'s rules
-(the same prompt's production pointer moved: ``Superseded``; a file this operation writes changed:
-``ConcurrentChange``; anything else is built upon) and push again, a bounded number of times with
-jittered backoff. Never a forced push.
-
-After success the local branch is the pushed commit (a fast-forward, over other people's commits
-when it was rebuilt), and the index and files of every path that changed follow it. After any
-failure the local branch, index and files are as they were; only the remote-tracking branch may
-have advanced, as a ``git fetch`` advances it.
-"""
+"""Remotes: where a branch is pushed (its upstream, as ``git push`` reads it), fetching a remote
+branch's tip, and how two commits relate. Pushing a change is one of ``publish.py``'s ways of
+publishing a commit."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import pygit2
 
-from ..errors import BranchDiverged, PushRejected, RepositoryError
-from ..identity import Identity
-from . import program as gitcli
-from .store import (
-    CommitResult,
-    Decision,
-    GitSnapshot,
-    GitStore,
-    Operation,
-    config_value,
-    jitter,
-    utc_now,
-)
-from .worktree import locked, refuse_dirty
+from ..errors import RepositoryError
+from .program import fetch, remote_has_ref, rev_parse
+from .store import GitStore, config_value
+from .worktree import locked
 
 __all__ = [
-    "MAX_PUSH_ATTEMPTS",
     "PushTarget",
     "changed_paths",
+    "contains",
     "fetch_tip",
     "push_target",
     "require_remote",
-    "write_and_push",
 ]
-
-MAX_PUSH_ATTEMPTS = 25
-_RETRY_PAUSE = 0.01
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -75,7 +48,8 @@ def push_target(store: GitStore, remote: str | None = None) -> PushTarget:
         if upstream is None or upstream == ".":
             raise RepositoryError(
                 f"branch {short!r} has no upstream on a remote to push to",
-                hint=f"pass --remote NAME ('git remote -v' lists them), or set one: "
+                hint=f"name a remote to push to (--remote NAME; 'git remote -v' lists them), or set "
+                f"the branch's upstream: "
                 f"git branch --set-upstream-to origin/{short} {short}",
             )
         remote = upstream
@@ -86,63 +60,6 @@ def push_target(store: GitStore, remote: str | None = None) -> PushTarget:
     tracking = _tracking_ref(repo.remotes[remote], ref)
     return PushTarget(
         remote=remote, ref=ref, tracking=tracking if tracking != store.branch else None
-    )
-
-
-def write_and_push(
-    store: GitStore,
-    operation: Operation,
-    *,
-    identity: Identity,
-    base: GitSnapshot | None = None,
-    remote: str | None = None,
-    clock: Callable[[], str] = utc_now,
-    max_attempts: int = MAX_PUSH_ATTEMPTS,
-) -> CommitResult:
-    """Commit ``operation`` and push it to the branch's upstream (or to ``remote``), rebuilding it
-    on the remote's tip after each refusal; see the module's description for the outcome."""
-    target = push_target(store, remote)
-    with store.writing():
-        ref, local = store.tip()
-        decision = Decision(
-            operation,
-            base if base is not None else GitSnapshot(store.repo, local, store.blobs),
-            clock,
-        )
-        parent = local
-        for attempt in range(1, max_attempts + 1):
-            changes, new = store.build(decision, parent, identity)
-            paths = set(changes.writes) | changed_paths(store.repo, local, new)
-            if store.checked_out:
-                refuse_dirty(store.repo, local.tree if local is not None else None, paths)
-            update = gitcli.push(store.repo.path, target.remote, str(new), target.ref)
-            if update.accepted:
-                moved = store.advance(ref, local, new, paths, changes.subject) or _catch_up(
-                    store, new, changes.subject
-                )
-                return CommitResult(
-                    commit=str(new),
-                    parent=str(parent.id) if parent is not None else None,
-                    changes=changes,
-                    attempts=attempt,
-                    pushed_to=str(target),
-                    branch_updated=moved,
-                )
-            # Pause before fetching, not after: the time between fetch and push is the window
-            # in which the next writer can win again.
-            time.sleep(jitter(attempt, _RETRY_PAUSE, cap=4))
-            tip = fetch_tip(store, target, holding_lock=store.checked_out)
-            if tip is None or _contains(store.repo, parent, tip):
-                if update.behind:
-                    continue
-                raise PushRejected(target.remote, target.ref, update.reason, update.messages)
-            if not _contains(store.repo, tip, local):
-                raise BranchDiverged(store.branch.removeprefix("refs/heads/"), str(target))
-            parent = tip
-    raise RepositoryError(
-        f"{target} kept moving: gave up after {max_attempts} attempts",
-        hint="many people are pushing to this branch; nothing was changed here, "
-        "run the command again",
     )
 
 
@@ -157,12 +74,12 @@ def fetch_tip(
     guard: AbstractContextManager[None] = nullcontext() if holding_lock else locked(store.repo)
     with guard:
         try:
-            gitcli.fetch(gitdir, target.remote, target.ref, target.tracking)
+            fetch(gitdir, target.remote, target.ref, target.tracking)
         except RepositoryError:
-            if not gitcli.remote_has_ref(gitdir, target.remote, target.ref):
+            if not remote_has_ref(gitdir, target.remote, target.ref):
                 return None
             raise
-        found = gitcli.rev_parse(gitdir, target.tracking or "FETCH_HEAD")
+        found = rev_parse(gitdir, target.tracking or "FETCH_HEAD")
     if found is None:
         raise RepositoryError(
             f"fetched {target} but cannot read what came back",
@@ -184,22 +101,7 @@ def changed_paths(repo: pygit2.Repository, old: pygit2.Commit | None, new: pygit
     return {p for d in diff.deltas for p in (d.old_file.path, d.new_file.path) if p}
 
 
-def _catch_up(store: GitStore, new: pygit2.Oid, subject: str) -> bool:
-    """After a push, move a branch no work tree follows to ``new`` if it moved meanwhile only
-    to commits ``new`` already holds (another process in this repository pushed before us)."""
-    if store.checked_out:
-        return False
-    pushed = store.repo[new].peel(pygit2.Commit)
-    for _ in range(MAX_PUSH_ATTEMPTS):
-        ref, tip = store.tip()
-        if not _contains(store.repo, pushed, tip):
-            return False
-        if store.advance(ref, tip, new, (), subject):
-            return True
-    return False
-
-
-def _contains(
+def contains(
     repo: pygit2.Repository, tip: pygit2.Commit | None, commit: pygit2.Commit | None
 ) -> bool:
     """Whether ``commit`` is ``tip`` or in its history (an unborn branch is in every history)."""

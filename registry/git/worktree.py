@@ -1,10 +1,11 @@
-"""Keeping a clone's index and files in line with the branch promptship moved.
+"""The clone: its index and files kept in line with the branch promptship moves.
 
 A commit written straight to the object database leaves the checkout behind; unless the index and
-the touched files follow, the user's next ``git commit`` would silently revert the change. Both
-the refusal of dirty files and the sync run under one lock file in the git directory, so two
-promptship processes in one clone never interleave them. A journal written before the branch
-moves lets the next command finish a sync that a killed one left halfway.
+the touched files follow, the user's next ``git commit`` would silently revert the change. Every
+write to a branch runs under ``writing``: in a clone whose work tree follows the branch, one lock
+file in the git directory, so two promptship processes in one clone never interleave their dirty
+checks, moves and syncs. A journal written before the branch moves lets the next command finish
+a sync that a killed one left halfway.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pygit2
 
-from ..errors import DirtyWorkTree, RepositoryError
+from ..errors import DirtyWorkTree, RepositoryError, SyncIncomplete
 from ..names import PROMPTS_DIR
 from .folder import TEMP_PREFIX, default_mode, write_atomic
 from .index import (
@@ -30,17 +31,22 @@ from .index import (
     set_entries,
     stage_from_disk,
 )
-from .lockfile import held
+from .lockfile import held as hold_lock
+from .store import GitStore, common_dir
+from .update_ref import lock_file, move_branch
 
 __all__ = [
     "begin_sync",
+    "checked_out_elsewhere",
     "dirty_paths",
     "end_sync",
     "ignored_paths",
     "locked",
+    "move_and_sync",
     "refuse_dirty",
     "resume_sync",
     "sync_paths",
+    "writing",
 ]
 
 _LOCK_NAME = "promptship.lock"
@@ -52,7 +58,7 @@ def locked(repo: pygit2.Repository) -> AbstractContextManager[None]:
     """Hold the clone's promptship lock: an operating-system lock that dies with its process,
     so a killed command never leaves it stale."""
     path = Path(repo.path) / _LOCK_NAME
-    return held(
+    return hold_lock(
         path,
         wait=_LOCK_WAIT_SECONDS,
         busy=lambda: RepositoryError(
@@ -60,6 +66,92 @@ def locked(repo: pygit2.Repository) -> AbstractContextManager[None]:
             hint="wait for it to finish; the lock goes away with its process",
         ),
     )
+
+
+@contextlib.contextmanager
+def writing(store: GitStore) -> Iterator[None]:
+    """What every write to ``store``'s branch runs under. In a clone whose work tree follows the
+    branch: the clone's lock, a sync a killed command left unfinished finished, and no merge or
+    rebase in progress. Elsewhere: the branch checked out in no other work tree."""
+    repo = store.repo
+    if not store.checked_out:
+        elsewhere = checked_out_elsewhere(repo, store.branch)
+        if elsewhere is not None:
+            raise RepositoryError(
+                f"{store.branch} is checked out in {elsewhere}; its files would fall behind "
+                "the commit",
+                hint="write in that work tree, or propose the change on a new branch "
+                "(promote --branch, or branch= in Editor.promote)",
+            )
+        yield
+        return
+    with locked(repo):
+        held = lock_file(Path(repo.path) / "index.lock", "the index")
+        if held is not None:
+            raise held
+        resume_sync(repo)
+        if repo.state() != pygit2.enums.RepositoryState.NONE:
+            raise RepositoryError(
+                "a merge, rebase or similar is in progress in this clone",
+                hint="finish it or abort it first",
+            )
+        yield
+
+
+def move_and_sync(
+    store: GitStore,
+    ref: pygit2.Reference | None,
+    old: pygit2.Commit | None,
+    new: pygit2.Oid,
+    paths: Iterable[str],
+    subject: str,
+) -> bool:
+    """Move the branch from ``old`` (the tip ``ref`` was read at) to ``new`` by compare-and-swap
+    and, in a clone whose work tree follows it, bring ``paths`` of the index and files along.
+    ``False`` when the branch moved meanwhile: nothing was changed. Once the branch has moved, a
+    sync that fails leaves its journal for the next command and raises ``SyncIncomplete``."""
+    repo = store.repo
+    if not store.checked_out:
+        return move_branch(repo, store.branch, ref, new, subject)
+    paths = sorted(paths)
+    begin_sync(repo, store.branch, old.id if old is not None else None, new, paths)
+    try:
+        moved = move_branch(repo, store.branch, ref, new, subject)
+    except BaseException:
+        end_sync(repo)
+        raise
+    if moved:
+        tree = repo[new].peel(pygit2.Tree)
+        try:
+            sync_paths(repo, tree, paths, read=store.blobs.read)
+        except (RepositoryError, OSError) as exc:
+            # The journal stays, so the next changing command finishes the sync.
+            reason = exc.message if isinstance(exc, RepositoryError) else str(exc)
+            raise SyncIncomplete(str(new), paths, reason) from None
+    end_sync(repo)
+    return moved
+
+
+def checked_out_elsewhere(repo: pygit2.Repository, branch: str) -> str | None:
+    """The work tree, other than ``repo``'s own, that has ``branch`` checked out (as git refuses
+    to move a branch another work tree stands on, so does promptship)."""
+    common = common_dir(repo)
+    gitdirs = [common / "worktrees" / name for name in repo.list_worktrees()]
+    main = pygit2.Repository(str(common)) if Path(repo.path).resolve() != common.resolve() else repo
+    if not main.is_bare:
+        gitdirs.append(common)
+    own = Path(repo.path).resolve()
+    for gitdir in gitdirs:
+        if gitdir.resolve() == own:
+            continue
+        try:
+            head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if head == f"ref: {branch}":
+            workdir = main.workdir if gitdir == common else repo.lookup_worktree(gitdir.name).path
+            return str(workdir).rstrip("/")
+    return None
 
 
 def ignored_paths(repo: pygit2.Repository, folder: str = PROMPTS_DIR) -> list[str]:

@@ -26,8 +26,8 @@ __all__ = [
     "find_run",
     "make_record",
     "parse_log",
-    "record_line",
     "rerun_spec",
+    "run_log_line",
 ]
 
 MIN_ID_PREFIX = 4
@@ -222,7 +222,7 @@ def make_record(
     )
 
 
-def record_line(record: RunRecord) -> bytes:
+def run_log_line(record: RunRecord) -> bytes:
     """One line of the log. Values JSON cannot hold (a YAML date in a vars file) become text."""
     text = json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"), default=str)
     return (text + "\n").encode("utf-8")

@@ -46,7 +46,7 @@ from .providers import (
     unreachable,
     with_env,
 )
-from .runlog import RunRecord, make_record, parse_log, record_line
+from .runlog import RunRecord, make_record, parse_log, run_log_line
 
 if TYPE_CHECKING:
     import httpx
@@ -221,7 +221,7 @@ def append_run(path: Path, record: RunRecord) -> None:
         with _log_locked(path):
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             with os.fdopen(fd, "ab") as handle:
-                handle.write(record_line(record))
+                handle.write(run_log_line(record))
     except OSError as exc:
         raise RepositoryError(
             f"cannot write the run log {path}: {exc.strerror}",

@@ -22,7 +22,7 @@ from ..catalog import (
 )
 from ..errors import InputError
 from ..model import Message, Pointer, PromptType, Status, Version
-from ..names import Selector, parse_selector, parse_version
+from ..names import Selector, parse_selector, parse_version_number
 from ..snapshot import Snapshot
 from ..templates import PreparedVersion, Rendered
 
@@ -132,7 +132,7 @@ def _selector(name: str, label: str | None, version: int | str | None) -> Select
                 "give a label or a version, not both",
                 hint="label='latest' or version=3",
             )
-        return parse_selector(f"{name}@{parse_version(version)}")
+        return parse_selector(f"{name}@{parse_version_number(version)}")
     if label not in (None, "production", "latest"):
         raise InputError(
             f"unknown label {label!r}", hint="labels are 'production' (the default) and 'latest'"

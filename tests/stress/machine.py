@@ -27,8 +27,10 @@ from hypothesis.stateful import (
 from registry.catalog import load_version, version_numbers
 from registry.check.tree import check_tree
 from registry.errors import PromptshipError
+from registry.git.decision import Operation
 from registry.git.folder import FolderSnapshot
-from registry.git.store import GitStore, Operation
+from registry.git.publish import write_change
+from registry.git.store import GitStore
 from registry.identity import Identity
 from registry.lifecycle import (
     Body,
@@ -68,7 +70,7 @@ class RegistryMachine(RuleBasedStateMachine):
     def _apply(self, operation: Operation, allowed: bool) -> bool:
         before = self._state()
         try:
-            self.store.write(operation, identity=ACTOR)
+            write_change(self.store, operation, identity=ACTOR)
         except PromptshipError:
             assert not allowed, "the rules allow this operation, but it was refused"
             assert self._state() == before, "a refused operation changed the repository"

@@ -23,6 +23,7 @@ import pygit2
 
 from registry.check.tree import check_tree
 from registry.git.folder import FolderSnapshot
+from registry.git.publish import write_change
 from registry.git.store import GitStore
 from registry.history import parse_history
 from registry.identity import Identity
@@ -40,13 +41,15 @@ SEEDER = Identity(name="Seed Example", email="seed@example.com")
 def seed_registry(store: GitStore, prompts: list[str]) -> None:
     """Each prompt created with v1 promoted, one commit per step."""
     for name in prompts:
-        store.write(
+        write_change(
+            store,
             lambda snap, now, name=name: create_prompt(
                 snap, name, body=Body(content="Hello {{ name }}"), actor=str(SEEDER), now=now
             ),
             identity=SEEDER,
         )
-        store.write(
+        write_change(
+            store,
             lambda snap, now, name=name: plan_promotion(
                 snap, name, 1, notes="seed", actor=str(SEEDER), now=now
             ),
@@ -384,7 +387,8 @@ def _write_window(path: Path) -> tuple[float, float]:
 
 def _new_draft(path: Path) -> int:
     """A new draft of 'greeting' (the command also finishes a sync a killed one left)."""
-    result = GitStore.open(path).write(
+    result = write_change(
+        GitStore.open(path),
         lambda snap, now: new_version(snap, "greeting", actor=str(SEEDER), now=now),
         identity=SEEDER,
     )
