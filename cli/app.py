@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "verify": "export",
     "run": "running",
     "runs": "running",
+    "serve": "serve",
 }
 """Each command and the module of ``cli.commands`` that defines it (in its ``COMMANDS`` list)."""
 

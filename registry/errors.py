@@ -41,6 +41,7 @@ __all__ = [
     "RenderError",
     "RepositoryError",
     "RunNotFound",
+    "ServerUnreachable",
     "SigningFailed",
     "Superseded",
     "SyncIncomplete",
@@ -471,6 +472,19 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+class ServerUnreachable(PromptshipError):
+    """A ``promptship serve`` could not be reached (or answered with a server error)."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(
+            f"cannot reach the prompt server at {url}: {detail}",
+            hint="check the address and that the server runs ('curl URL/readyz'), or give a "
+            "fallback bundle (fallback='prompts.json', written by 'promptship export')",
+        )
 
 
 class CannotCheck(PromptshipError):

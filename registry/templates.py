@@ -39,29 +39,38 @@ def _environment() -> ImmutableSandboxedEnvironment:
 
 def check_template(text: str, *, where: str) -> None:
     """Parse ``text`` (never render it); raise ``TemplateSyntaxError`` if it is not a template."""
-    if not _plainly_valid(text):
+    if _plain_variables(text) is None:
         template_variables(text, where=where)
 
 
 _OPENER = re.compile(r"\{[{%#]")
 _SIMPLE_VARIABLE = re.compile(r"\{\{ ?([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
-# Words the expression parser treats as operators; a template using them takes the full parse.
-_OPERATORS = frozenset({"and", "or", "not", "in", "is", "if", "else"})
+# Names that are not variables to Jinja: operators, constants, ``self`` and the environment's
+# globals (``range``, ``dict``, ...). A template using them as placeholders takes the full parse.
+_NOT_VARIABLES = frozenset(
+    {"and", "or", "not", "in", "is", "if", "else", "self"}
+    | {"true", "false", "none", "True", "False", "None"}
+    | set(jinja2.defaults.DEFAULT_NAMESPACE)
+)
 
 
-def _plainly_valid(text: str) -> bool:
-    """Whether ``text`` is text and ``{{ name }}`` placeholders only, which always parse.
+def _plain_variables(text: str) -> frozenset[str] | None:
+    """The variables of ``text`` when it is text and ``{{ name }}`` placeholders only, which
+    always parse; ``None`` for anything else.
 
     Most prompts are, and recognising them is a hundred times cheaper than Jinja's parser, which
-    matters when a check reads 100,000 versions. Anything else gets the full parse."""
+    matters when a check reads 100,000 versions or a server prepares 10,000 prompts. Anything
+    else gets the full parse."""
+    found: set[str] = set()
     position = 0
     while True:
         opener = _OPENER.search(text, position)
         if opener is None:
-            return True
+            return frozenset(found)
         variable = _SIMPLE_VARIABLE.match(text, opener.start())
-        if variable is None or variable.group(1) in _OPERATORS:
-            return False
+        if variable is None or variable.group(1) in _NOT_VARIABLES:
+            return None
+        found.add(variable.group(1))
         position = variable.end()
 
 
@@ -107,12 +116,18 @@ class PreparedVersion:
     def __init__(self, version: Version) -> None:
         self.version = version
         self._env = _environment()
-        self._trees = [
-            (where, _parse(self._env, text, f"{version.prompt} v{version.version} {where}"))
-            for where, text in version.templates()
-        ]
+        # A template of plain placeholders is parsed only when first rendered: listing its
+        # variables needs no parse, and it always parses.
+        self._trees: list[tuple[str, nodes.Template | str]] = []
         found: set[str] = set()
-        for _, tree in self._trees:
+        for where, text in version.templates():
+            plain = _plain_variables(text)
+            if plain is not None:
+                self._trees.append((where, text))
+                found |= plain
+                continue
+            tree = _parse(self._env, text, f"{version.prompt} v{version.version} {where}")
+            self._trees.append((where, tree))
             found |= meta.find_undeclared_variables(tree)
         self.variables: tuple[str, ...] = tuple(sorted(found))
         self._compiled: list[tuple[str, jinja2.Template]] | None = None

@@ -20,7 +20,9 @@ from registry.read.export import (
     FORMAT,
     bundle_bytes,
     compare_bundle,
+    entry_text,
     export_bundle,
+    join_bundle,
     load_bundle,
     verify_bundle,
 )
@@ -274,6 +276,32 @@ def test_any_content_round_trips_and_verifies(content: str, metadata: dict[str, 
     (entry,) = json.loads(data)["prompts"]
     assert documented_digest(entry) == entry["digest"]
     assert entry["content"] == template
+
+
+_json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        _text,
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    commit=st.one_of(st.none(), st.just("b" * 40)),
+    entries=st.lists(st.dictionaries(_text, _json_values, max_size=5), max_size=4),
+)
+def test_joined_entries_are_the_bytes_of_the_whole_bundle(
+    commit: str | None, entries: list[dict[str, Any]]
+) -> None:
+    """A server assembles the bundle from each prompt's text; they must be export's bytes."""
+    whole = bundle_bytes({"format": FORMAT, "commit": commit, "prompts": entries})
+    assert join_bundle(commit, [entry_text(e) for e in entries]) == whole
 
 
 def test_export_refuses_a_registry_whose_pointer_disagrees(

@@ -260,8 +260,10 @@ def test_import_registry_does_not_load_git_or_templates() -> None:
         "import sys, registry\n"
         "assert 'pygit2' not in sys.modules and 'jinja2' not in sys.modules\n"
         "from registry import Registry\n"
-        "assert 'pygit2' in sys.modules\n"
+        "assert 'pygit2' not in sys.modules  # Registry.connect needs no git\n"
         "assert 'Registry' in dir(registry)\n"
+        "Registry.open('.')\n"
+        "assert 'pygit2' in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -46,7 +46,7 @@ def run_commit_hooks(repo: pygit2.Repository, tree: pygit2.Oid, message: str) ->
     cwd = repo.workdir or gitdir
     with tempfile.TemporaryDirectory(prefix="promptship-hooks-", dir=gitdir) as scratch:
         index = os.path.join(scratch, "index")
-        env = {**os.environ, "GIT_INDEX_FILE": index, "GIT_EDITOR": ":"}
+        env = {"GIT_INDEX_FILE": index, "GIT_EDITOR": ":"}
         read = run_git("--git-dir", gitdir, "read-tree", str(tree), env=env)
         if read.returncode != 0:
             raise RepositoryError(

@@ -8,6 +8,7 @@ long first-parent line of commits faster than a walk through libgit2.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -155,8 +156,9 @@ def run_git(
     env: Mapping[str, str] | None = None,
     own_session: bool = False,
 ) -> subprocess.CompletedProcess[bytes]:
-    """The ``git`` program with ``args``: the one place promptship starts it, so a machine
-    without git gets the same clear refusal from every command that needs it.
+    """The ``git`` program with ``args`` (and ``env`` added to the environment): the one place
+    promptship starts it, so a machine without git gets the same clear refusal from every
+    command that needs it.
 
     ``own_session``: out of reach of the terminal's Ctrl-C, which then reaches promptship alone
     (and waits while a change is published) instead of killing git halfway through a step of
@@ -166,10 +168,10 @@ def run_git(
             ["git", *args],
             input=stdin,
             cwd=cwd,
-            env=env,
             capture_output=True,
             check=False,
             start_new_session=own_session,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise RepositoryError(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from ..errors import InvalidBundle, InvalidRegistry, Problem, PromptshipError
 from ..model import (
@@ -32,7 +34,11 @@ __all__ = [
     "FORMAT",
     "bundle_bytes",
     "compare_bundle",
+    "entry_json",
+    "entry_text",
+    "entry_version",
     "export_bundle",
+    "join_bundle",
     "load_bundle",
     "verify_bundle",
 ]
@@ -55,8 +61,8 @@ _COMMON = (
 
 def export_bundle(snapshot: Snapshot, commit: str | None) -> bytes:
     """The bundle of every production version in ``snapshot``, read from ``commit``."""
-    prompts = [_entry(v) for v in SnapshotReader(snapshot).production_versions()]
-    return bundle_bytes({"format": FORMAT, "commit": commit, "prompts": prompts})
+    versions = SnapshotReader(snapshot).production_versions()
+    return join_bundle(commit, [entry_text(entry_json(v)) for v in versions])
 
 
 def bundle_bytes(bundle: Mapping[str, Any]) -> bytes:
@@ -65,7 +71,47 @@ def bundle_bytes(bundle: Mapping[str, Any]) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def _entry(version: PromptVersion) -> dict[str, Any]:
+def join_bundle(commit: str | None, entries: Sequence[bytes]) -> bytes:
+    """``bundle_bytes`` of the bundle of ``commit`` whose prompts are ``entries``, each as
+    ``entry_text`` wrote it and in name order: a server keeps each prompt's text and rebuilds
+    the bundle of a new commit from the few that changed."""
+    head = (
+        f'{{\n  "commit": {json.dumps(commit)},\n  "format": {json.dumps(FORMAT)},\n  "prompts": '
+    )
+    if not entries:
+        return (head + "[]\n}\n").encode("utf-8")
+    return head.encode("utf-8") + b"[\n" + b",\n".join(entries) + b"\n  ]\n}\n"
+
+
+def entry_text(entry: Mapping[str, Any]) -> bytes:
+    """One prompt of the bundle as ``bundle_bytes`` writes it, indented for its place in the
+    ``prompts`` list (a JSON text never holds a raw line break, so lines can be indented)."""
+    text = _indented(entry)
+    return b"    " + text.replace(b"\n", b"\n    ")
+
+
+def _indented(entry: Mapping[str, Any]) -> bytes:
+    # orjson writes the standard library's layout twenty times faster; the two differ only on
+    # some floats (1e-07 against 1e-7) and integers beyond 64 bits, which take the slow path.
+    if not _orjson_agrees(entry):
+        return json.dumps(entry, sort_keys=True, indent=2, ensure_ascii=False).encode("utf-8")
+    return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
+
+
+def _orjson_agrees(value: Any) -> bool:
+    if isinstance(value, float):
+        return orjson.dumps(value) == repr(value).encode()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(1 << 63) <= value < 1 << 64
+    if isinstance(value, Mapping):
+        return all(_orjson_agrees(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_orjson_agrees(v) for v in value)
+    return True
+
+
+def entry_json(version: PromptVersion) -> dict[str, Any]:
+    """A production version as its entry in the bundle."""
     entry = version.to_json()
     entry["name"] = entry.pop("prompt")
     for key in ("status", "is_production"):  # always published, always production
@@ -148,7 +194,7 @@ def _entry_problems(entry: Any) -> list[tuple[str, str]]:
         return [("bundle-format", f"keys do not match a {kind} prompt: {text}")]
     found = _field_problems(entry)
     try:
-        version = _version_of(entry)
+        version = entry_version(entry)
     except InvalidRegistry as exc:
         return [*found, *(("bundle-format", p.message) for p in exc.problems)]
     if found:
@@ -185,15 +231,16 @@ def _field_problems(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _version_of(entry: Mapping[str, Any]) -> Version:
-    """The published version an entry stands for, checked as its version file would be."""
+def entry_version(entry: Mapping[str, Any], *, status: str = "published") -> Version:
+    """The version an entry stands for, checked as its version file would be (an entry of the
+    bundle is published; an answer of the server says its status)."""
     body = "content" if entry["type"] == "text" else "messages"
     mapping = {
         k: entry[k] for k in ("version", "type", body, "metadata", "created_at", "created_by")
     }
     number = entry["version"] if type(entry["version"]) is int else 0
     return version_from_mapping(
-        {**mapping, "status": "published"},
+        {**mapping, "status": status},
         text="",
         path="entry",
         prompt=str(entry["name"]),

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ..git.store import GitSnapshot, GitStore
 from ..snapshot import Entry
-from ..templates import Rendered
 from .versions import PromptVersion, SnapshotReader
+
+if TYPE_CHECKING:
+    from ..git.store import GitSnapshot, GitStore
+    from ..templates import Rendered
+    from ..web.connect import ConnectedRegistry
 
 __all__ = ["Registry"]
 
@@ -57,7 +60,29 @@ class Registry:
         ``ref``: a branch (``main``), a remote-tracking branch (``origin/main``), a tag, a commit
         id, any full ref name; default ``HEAD``. In a clone this reads commits, never the files
         of the work tree, so uncommitted edits are not seen."""
+        from ..git.store import GitStore
+
         return cls(GitStore.open(path), ref)
+
+    @staticmethod
+    def connect(
+        url: str,
+        *,
+        token: str | None = None,
+        fallback: str | os.PathLike[str] | None = None,
+        on_change: Callable[[str, Sequence[str]], None] | None = None,
+        timeout: float = 10.0,
+    ) -> ConnectedRegistry:
+        """The registry a ``promptship serve`` at ``url`` serves, kept in memory and following
+        its events: the same ``get`` and ``render``, with no git and no disk. ``fallback`` is an
+        export bundle to start from when the server cannot be reached; ``on_change(commit,
+        names)`` is called after each new commit is swapped in. Needs ``promptship[connect]``;
+        see docs/serve.md."""
+        from ..web.connect import ConnectedRegistry
+
+        return ConnectedRegistry(
+            url, token=token, fallback=fallback, on_change=on_change, timeout=timeout
+        )
 
     def _resolve(self) -> GitSnapshot:
         with self._lock:

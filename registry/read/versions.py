@@ -29,6 +29,8 @@ from ..templates import PreparedVersion, Rendered
 __all__ = [
     "PromptVersion",
     "SnapshotReader",
+    "prompt_version",
+    "selector",
 ]
 
 
@@ -118,7 +120,8 @@ def thaw(value: Any) -> Any:
     return value
 
 
-def _selector(name: str, label: str | None, version: int | str | None) -> Selector:
+def selector(name: str, label: str | None, version: int | str | None) -> Selector:
+    """What ``get(name, label=..., version=...)`` asks for (``name`` may be ``NAME@LABEL``)."""
     if "@" in name:
         if label is not None or version is not None:
             raise InputError(
@@ -158,7 +161,7 @@ class SnapshotReader:
         key = (name, label, version)
         found = self._answers.get(key)
         if found is None:
-            found = self._answers[key] = self._resolve(_selector(name, label, version))
+            found = self._answers[key] = self._resolve(selector(name, label, version))
         return found
 
     def names(self) -> list[str]:
@@ -186,11 +189,12 @@ class SnapshotReader:
     def _version(self, name: str, number: int, pointer: Pointer | None) -> PromptVersion:
         key = (name, number)
         if key not in self._versions:
-            self._versions[key] = _public(load_version(self.snapshot, name, number), pointer)
+            self._versions[key] = prompt_version(load_version(self.snapshot, name, number), pointer)
         return self._versions[key]
 
 
-def _public(version: Version, pointer: Pointer | None) -> PromptVersion:
+def prompt_version(version: Version, pointer: Pointer | None) -> PromptVersion:
+    """What an application sees of ``version``, given its prompt's production ``pointer``."""
     served = is_served(version, pointer)
     return PromptVersion(
         prompt=version.prompt,

@@ -93,6 +93,16 @@ def commit_on(
     return new
 
 
+def push_commit_on(
+    clone: Path, writes: Writes, *, message: str = "hand-made", mode: str = "100644"
+) -> str:
+    """``commit_on`` the clone's main, pushed to its origin: a hand-made commit reaching a
+    remote that a server follows."""
+    commit = commit_on(clone, "main", writes, message=message, mode=mode)
+    git(clone, "push", "-q", "origin", "main")
+    return commit
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What ``check`` said of a change, and what it cost."""

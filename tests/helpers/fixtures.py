@@ -3,6 +3,7 @@ repository, the CLI on it, and a small registry."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pygit2
@@ -11,13 +12,28 @@ import pytest
 from helpers.cli import Cli
 from helpers.dists import Dists, build_dists
 from helpers.gitrepo import git
+from helpers.server import Servers
 
 
 @pytest.fixture(autouse=True)
 def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the real home's git config; the author is Alice unless a test
     says otherwise."""
-    home = tmp_path_factory.mktemp("home")
+    isolate(monkeypatch, tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Servers]:
+    """Real ``promptship serve`` processes, every one stopped when the test ends."""
+    started = Servers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """The isolated git environment of ``isolated_git``, for fixtures of a wider scope."""
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
