@@ -373,10 +373,12 @@ def measure_writing(
     finally:
         git("config", "--unset", "core.splitIndex", cwd=cwd, env=env)
         git("update-index", "--no-split-index", cwd=cwd, env=env)
+    # A commit id, as CI passes the base: promptship reads no revision expressions.
+    parent = git("rev-parse", "HEAD~1", cwd=cwd, env=env).strip()
     res.add(
         "check_base_one_prompt",
         size,
-        repeat(runs, lambda: run_cli([PROMPTSHIP, "check", "--base", "HEAD~1"], cwd=cwd, env=env)),
+        repeat(runs, lambda: run_cli([PROMPTSHIP, "check", "--base", parent], cwd=cwd, env=env)),
     )
     res.add("git_add_commit", size, repeat(runs, lambda: git_commit_of_promotion(fx, env, drafts)))
     if LONG_HISTORY_PROMPT in fx.names:

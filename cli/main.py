@@ -16,34 +16,22 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 import click
 
 from registry.errors import PromptshipError, WriteInterrupted
 
 from .app import app
+from .interrupts import Interrupts, LateInterrupt, current
 from .output import echo_error
 
 __all__ = ["main", "run_command"]
 
 
-class _Interrupts:
-    """SIGINT handled as Python does by default (``KeyboardInterrupt``), and remembered: a
-    Ctrl-C that lands inside an import can surface as an ``ImportError``, which is no bug."""
-
-    def __init__(self) -> None:
-        self.seen = False
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        self.seen = True
-        raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the console script exits with what this returns."""
     try:
-        previous = signal.signal(signal.SIGINT, _Interrupts())
+        previous = signal.signal(signal.SIGINT, Interrupts())
     except ValueError:  # not the main thread: no signal reaches this code
         previous = None
     try:
@@ -57,11 +45,10 @@ def _outcome(argv: Sequence[str] | None) -> int:
     try:
         return run_command(argv)
     except WriteInterrupted as exc:
-        click.echo(
-            f"interrupted, but the change was already written, so it is complete: "
-            f"{exc.result.subject} (commit {exc.result.commit[:10]})",
-            err=True,
-        )
+        _say_complete(exc.result.subject, exc.result.commit)
+        return 0
+    except LateInterrupt as exc:
+        _say_complete(exc.subject, exc.commit)
         return 0
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
@@ -71,9 +58,27 @@ def _outcome(argv: Sequence[str] | None) -> int:
         return 130
 
 
+def _say_complete(subject: str, commit: str) -> None:
+    click.echo(
+        f"interrupted, but the change was already written, so it is complete: "
+        f"{subject} (commit {commit[:10]})",
+        err=True,
+    )
+
+
 def run_command(argv: Sequence[str] | None = None) -> int:
     """``main`` without the handling of Ctrl-C: a command that runs other commands (``demo``)
-    stops at an interrupt instead of going on with its next step."""
+    stops at an interrupt instead of going on with its next step; ``LateInterrupt`` when one
+    arrived after the command's change was published."""
+    handler = current()
+    try:
+        return _run(argv)
+    finally:
+        if handler is not None:
+            handler.release()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = list(argv) if argv is not None else sys.argv[1:]
     try:
         result = app.main(args=args, prog_name="promptship", standalone_mode=False)
@@ -96,8 +101,8 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         raise
     except Exception as exc:
-        handler = signal.getsignal(signal.SIGINT)
-        if isinstance(handler, _Interrupts) and handler.seen:
+        handler = current()
+        if handler is not None and handler.seen:
             raise KeyboardInterrupt from None
         report_crash(exc, args)
         return 3

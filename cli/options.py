@@ -26,6 +26,7 @@ __all__ = [
     "json_option",
     "meta_option",
     "read_ref_option",
+    "unset_meta_option",
     "variables_options",
     "write_ref_option",
 ]
@@ -158,12 +159,41 @@ def content_options(f: F) -> F:
 
 
 def meta_option(f: F) -> F:
-    return click.option(
+    """``--meta KEY=TEXT`` and ``--meta-json KEY=JSON``, handed to the command as one
+    ``metadata`` argument: the keys to set and their values."""
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        from registry.lifecycle import parse_metadata
+
+        metadata = parse_metadata(kwargs.pop("meta"), kwargs.pop("meta_json"))
+        return f(*args, metadata=metadata, **kwargs)
+
+    command = click.option(
+        "--meta-json",
+        "meta_json",
+        multiple=True,
+        metavar="KEY=JSON",
+        help="Set a metadata field to a JSON value: a number (temperature=0.2, max_tokens=100), "
+        'true, false, null, "text in quotes", a [list] or an {object}. Repeatable.',
+    )(command)
+    return click.option(  # type: ignore[return-value]
         "--meta",
         "meta",
         multiple=True,
-        metavar="KEY=VALUE",
-        help="Set a metadata field (model=gpt-4o, temperature=0.2); KEY= removes it. Repeatable.",
+        metavar="KEY=TEXT",
+        help="Set a metadata field to text, exactly as written (model=gpt-4o; 017 and yes stay "
+        "text). Repeatable.",
+    )(command)
+
+
+def unset_meta_option(f: F) -> F:
+    return click.option(
+        "--unset-meta",
+        "unset_meta",
+        multiple=True,
+        metavar="KEY",
+        help="Remove a metadata field. Repeatable.",
     )(f)
 
 

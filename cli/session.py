@@ -52,7 +52,10 @@ class Session:
         branch, as ``by`` (else the configured author)."""
         from registry.editor import Editor
 
-        return Editor(self.store(ref), by)
+        from .interrupts import current
+
+        handler = current()
+        return Editor(self.store(ref), by, on_landed=handler.hold if handler else None)
 
 
 pass_session = click.make_pass_decorator(Session)

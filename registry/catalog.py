@@ -64,7 +64,8 @@ def load_info(snapshot: Snapshot, name: str) -> PromptInfo:
 
 def version_numbers(snapshot: Snapshot, name: str) -> list[int]:
     entries = snapshot.list_dir(versions_dir(name)) or ()
-    found = (VERSION_FILE.match(e.name) for e in entries if e.kind == "file")
+    # An executable version file is refused by the check but read like any other.
+    found = (VERSION_FILE.match(e.name) for e in entries if e.kind in ("file", "executable"))
     return sorted(int(m.group(1)) for m in found if m)
 
 

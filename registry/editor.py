@@ -125,9 +125,17 @@ class PromotionPlan:
 class Editor:
     """Writes to one branch of a repository, as one author."""
 
-    def __init__(self, store: GitStore, by: str | None = None) -> None:
+    def __init__(
+        self,
+        store: GitStore,
+        by: str | None = None,
+        *,
+        on_landed: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.store = store
         self.by = by
+        # Called with (commit, subject) the moment a change is published, interrupts held back.
+        self.on_landed = on_landed
 
     @classmethod
     def open(
@@ -201,19 +209,28 @@ class Editor:
         content: str | Text | None = None,
         messages: Sequence[MessageLike] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        unset_metadata: Sequence[str] = (),
         push: bool = False,
         remote: str | None = None,
     ) -> WriteResult:
         """The next version of ``name`` as a draft: a copy of version ``copy_of`` (any status),
         the content or messages given, or blank. Metadata comes from ``copy_of``, else from the
-        latest version; ``metadata`` updates it."""
+        latest version; ``metadata`` sets keys to JSON values (``None`` is null) and
+        ``unset_metadata`` removes keys."""
         from .lifecycle import new_version
 
         source = parse_version_number(copy_of) if copy_of is not None else None
         body = _body(content, messages)
         return self._write(
             lambda snap, actor, now: new_version(
-                snap, name, source=source, body=body, metadata=metadata, actor=actor, now=now
+                snap,
+                name,
+                source=source,
+                body=body,
+                metadata=metadata,
+                unset_metadata=unset_metadata,
+                actor=actor,
+                now=now,
             ),
             push=push,
             remote=remote,
@@ -227,17 +244,27 @@ class Editor:
         content: str | Text | None = None,
         messages: Sequence[MessageLike] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        unset_metadata: Sequence[str] = (),
         push: bool = False,
         remote: str | None = None,
     ) -> WriteResult:
-        """Change a draft's content, messages or metadata (drafts never published only)."""
+        """Change a draft's content, messages or metadata (drafts never published only):
+        ``metadata`` sets keys to JSON values (``None`` is null), ``unset_metadata`` removes
+        keys."""
         from .lifecycle import edit_version
 
         number = parse_version_number(version)
         body = _body(content, messages)
         return self._write(
             lambda snap, actor, now: edit_version(
-                snap, name, number, body=body, metadata=metadata, actor=actor, now=now
+                snap,
+                name,
+                number,
+                body=body,
+                metadata=metadata,
+                unset_metadata=unset_metadata,
+                actor=actor,
+                now=now,
             ),
             push=push,
             remote=remote,
@@ -503,6 +530,7 @@ class Editor:
             lambda snap, now: build(snap, actor, now),
             identity=identity,
             publishing=publishing,
+            on_landed=self.on_landed,
         )
         result = _result(done, _new_branch(branch, begin))
         if done.interrupted:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 __all__ = [
     "BranchDiverged",
     "BranchExists",
+    "BrokenObject",
     "CannotCheck",
     "ConcurrentChange",
     "DirtyWorkTree",
@@ -40,6 +41,7 @@ __all__ = [
     "RemoteError",
     "RenderError",
     "RepositoryError",
+    "RevisionError",
     "RunNotFound",
     "ServerUnreachable",
     "SigningFailed",
@@ -108,7 +110,8 @@ class InvalidName(PromptshipError):
         super().__init__(
             f"{name!r} is not a valid prompt name: {reason}",
             hint="names use a-z, 0-9 and single '-', '_' or '.' between them, "
-            "at most 100 characters (e.g. customer-support-reply)",
+            "at most 100 characters, and are not a Windows device name such as con or com1 "
+            "(e.g. customer-support-reply)",
         )
 
 
@@ -485,6 +488,37 @@ class ServerUnreachable(PromptshipError):
             hint="check the address and that the server runs ('curl URL/readyz'), or give a "
             "fallback bundle (fallback='prompts.json', written by 'promptship export')",
         )
+
+
+class RevisionError(RepositoryError):
+    """A revision given by name that promptship will not read: unknown, ambiguous, a tag or a ref
+    given by a short name, or an expression (``main~1``). ``reason`` says which."""
+
+    def __init__(self, rev: str, reason: str, *, hint: str) -> None:
+        self.rev = rev
+        self.reason = reason
+        super().__init__(f"cannot read the revision {rev!r}: {reason}", hint=hint)
+
+
+class BrokenObject(RepositoryError):
+    """A git object promptship needs is missing, corrupt, or not of the type its tree entry
+    says (a file entry naming a folder's object, say). Nothing can be judged or served from it,
+    so the command line exits with 2, as for a check that cannot run."""
+
+    exit_status = 2
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(
+            f"the repository is damaged: {what}: {reason}",
+            hint="run 'git fsck' to see what is broken; fetch the commit again from a good "
+            "clone, or restore the repository from one",
+        )
+
+    def __reduce__(self) -> tuple[type[BrokenObject], tuple[str, str]]:
+        # Raised in the check's worker processes, it travels back pickled.
+        return (BrokenObject, (self.what, self.reason))
 
 
 class CannotCheck(PromptshipError):

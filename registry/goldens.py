@@ -28,8 +28,10 @@ from .templates import PreparedVersion, Rendered
 from .yamlsafe import item_lines
 
 __all__ = [
+    "MAX_CASES",
     "MAX_PATTERN_LENGTH",
     "REGEX_BUDGET",
+    "RENDERS_BUDGET",
     "CaseResult",
     "Expectation",
     "GoldenCase",
@@ -44,8 +46,13 @@ __all__ = [
 ]
 
 MAX_PATTERN_LENGTH = 1000
+MAX_CASES = 1000
+"""Golden test cases in one tests.yaml: a check may render each on every promoted version."""
 REGEX_BUDGET = 2.0
 """Seconds the regular expression searches of one run may take together; later ones are not run."""
+RENDERS_BUDGET = 10.0
+"""Seconds the renders of one run may take together (each render has its own limit too); the
+cases after are failed, not run."""
 
 _CASE_KEYS = ("name", "description", "variables", "versions", "expect")
 _CHECK_KEYS = ("contains", "not_contains", "regex", "equals", "max_length")
@@ -149,6 +156,16 @@ def parse_cases(data: bytes, *, path: str) -> tuple[GoldenCase, ...]:
     if not isinstance(loaded, list):
         raise InvalidRegistry(
             [Problem(file=path, rule="schema", message="must hold a list of cases")]
+        )
+    if len(loaded) > MAX_CASES:
+        raise InvalidRegistry(
+            [
+                Problem(
+                    file=path,
+                    rule="limit",
+                    message=f"{len(loaded):,} cases, more than the {MAX_CASES:,} a prompt may have",
+                )
+            ]
         )
     cases = []
     found_by_item: list[tuple[int, str, list[str]]] = []
@@ -366,11 +383,13 @@ def promotion_problems(snapshot: Snapshot, promotions: Iterable[Promotion]) -> l
     tested = sorted({(p.prompt, p.version) for p in promotions if not p.tests_skipped})
     cases: dict[str, tuple[GoldenCase, ...]] = {}
     problems = []
+    clock = _Clock(REGEX_BUDGET)  # one for the whole change: its cost must not grow per prompt
     for prompt, number in tested:
         try:
             if prompt not in cases:
                 cases[prompt] = load_cases(snapshot, prompt)
-            report = run_cases(load_version(snapshot, prompt, number), cases[prompt])
+            version = load_version(snapshot, prompt, number)
+            report = run_cases(version, cases[prompt], clock=clock)
         except PromptshipError:
             continue
         if report.ok:
@@ -388,21 +407,32 @@ def promotion_problems(snapshot: Snapshot, promotions: Iterable[Promotion]) -> l
 
 
 class _Clock:
-    """The time left for regular expression searches in one run."""
+    """The time left for regular expression searches, and for renders, in one run."""
 
-    def __init__(self, budget: float) -> None:
+    def __init__(self, budget: float, renders: float = RENDERS_BUDGET) -> None:
         self.budget = budget
         self.deadline = time.monotonic() + budget
+        self.renders = renders
+        self.renders_deadline = time.monotonic() + renders
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
+    def renders_left(self) -> float:
+        return self.renders_deadline - time.monotonic()
+
 
 def run_cases(
-    version: Version, cases: Sequence[GoldenCase], *, regex_budget: float = REGEX_BUDGET
+    version: Version,
+    cases: Sequence[GoldenCase],
+    *,
+    regex_budget: float = REGEX_BUDGET,
+    clock: _Clock | None = None,
 ) -> TestReport:
-    """Each case rendered on ``version`` and checked; cases for other versions are skipped."""
-    clock = _Clock(regex_budget)
+    """Each case rendered on ``version`` and checked; cases for other versions are skipped.
+    ``clock`` shares the time limits with other runs (a check runs the cases of every version a
+    change promotes on one clock)."""
+    clock = clock or _Clock(regex_budget)
     try:
         prepared: PreparedVersion | None = PreparedVersion(version)
         broken = ""
@@ -420,6 +450,12 @@ def run_cases(
 
 
 def _run_case(prepared: PreparedVersion, case: GoldenCase, clock: _Clock) -> CaseResult:
+    if clock.renders_left() <= 0:
+        return CaseResult(
+            name=case.name,
+            status="failed",
+            failures=(f"not run: the renders of one run may take {clock.renders:g} s in all",),
+        )
     try:
         output = prepared.render(case.variables)
     except PromptshipError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from typing import Any, NamedTuple
 import orjson
 
 from .errors import InputError, InvalidRegistry, Problem
+from .jsonsafe import loads_strict
 from .model import TIMESTAMP, Pointer, parse_identity
-from .yamlsafe import MAX_HISTORY_BYTES
+from .names import MAX_VERSION
+from .yamlsafe import MAX_HISTORY_BYTES, MAX_SAFE_INTEGER
 
 __all__ = [
     "HistoryRecord",
@@ -72,9 +75,22 @@ class HistoryRecord(NamedTuple):
 
 
 def record_line(record: HistoryRecord) -> bytes:
-    """The record as its one line of ``history.yaml``, newline included."""
+    """The record as its one line of ``history.yaml``, newline included.
+
+    Characters YAML readers would read differently from JSON (C1 controls, the Unicode line
+    separators, byte order marks) are written as ``\\u`` escapes, which both read alike."""
     body = {k: v for k, v in record.to_json().items() if k != "prompt"}
-    return b"- " + json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
+    text = json.dumps(body, ensure_ascii=False).translate(_ESCAPED)
+    try:
+        return b"- " + text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        raise InputError(
+            "the record holds text that is not valid Unicode (a lone surrogate)",
+            hint="give the notes as UTF-8 text",
+        ) from None
+
+
+_ESCAPED = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF]}
 
 
 def same_promotion(record: HistoryRecord, pointer: Pointer | None) -> bool:
@@ -167,35 +183,91 @@ def parse_history_lines(
 def _parse_well_formed(data: bytes, *, prompt: str, first: int) -> list[HistoryRecord] | None:
     """The records of a file whose every line has the record's shape, checked once for the whole
     file: it runs per line of every history, so a line costs one JSON parse and the checks of
-    its fields. ``None`` when any line is off, for the line-by-line parse to name each problem;
-    both accept exactly the same files."""
+    its fields. ``None`` when any line is off, for the line-by-line parse to name each problem
+    or accept the line; both accept exactly the same files with the same records."""
     lines = data.count(b"\n")
     if (
         not data.startswith(b"- {")
         or not data.endswith(b"\n")
-        or b"\r" in data
         # Every line starts a record, and JSON text holds no raw newline: one record a line.
         or data.count(b"\n- {") != lines - 1
+        # No escapes: every '"' opens or closes a string, which makes duplicate keys countable.
+        or b"\\" in data
+        or not _plain_characters(data)
     ):
         return None
     try:
-        return [
+        records = [
             _record(orjson.loads(body), prompt, position)
             for position, body in enumerate(data[2:-1].split(b"\n- "), start=first)
         ]
     except ValueError:  # orjson.JSONDecodeError is one
         return None
+    # A key written twice leaves the parsed record with fewer strings than the line has.
+    expected = _QUOTES * len(records) + sum(_quotes(r.extra) for r in records if r.extra)
+    if data.count(b'"') != expected:
+        return None
+    return records
+
+
+_QUOTES = 16  # five keys and three text values (promoted_by, promoted_at, notes), two each
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+# Characters JSON keeps but YAML readers refuse or read as line breaks, and lone surrogates.
+_UNPLAIN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+
+
+# JSON spells a character beyond U+FFFF as two surrogate escapes; YAML wants \U0001F600 and
+# libyaml refuses the pair.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _plain_characters(data: bytes) -> bool:
+    """Whether ``data`` holds only characters JSON and YAML readers read alike: printable ones
+    and LF (not tabs, which some YAML readers refuse between tokens, nor carriage returns)."""
+    if data.isascii():
+        return not data.translate(None, _PRINTABLE_ASCII)
+    try:
+        return _UNPLAIN.search(data.decode("utf-8")) is None
+    except UnicodeDecodeError:
+        return False
+
+
+def _quotes(value: Any) -> int:
+    """The '"' a value is written with when nothing is escaped (two a string, key or text)."""
+    if type(value) is str:
+        return 2
+    if type(value) is dict:
+        return sum(2 + _quotes(v) for v in value.values())
+    if type(value) is list:
+        return sum(map(_quotes, value))
+    return 0
 
 
 def _parse_line(raw: bytes, *, prompt: str, position: int) -> HistoryRecord:
+    """One line, parsed strictly: it must mean the same record to every JSON and YAML reader."""
     if raw.endswith(b"\r"):
         raise ValueError("ends with a carriage return; lines end with LF only")
     if not raw.startswith(b"- {"):
         raise ValueError('each line must be one record: - {"version": ..., ...}')
     try:
-        body = orjson.loads(raw[2:])
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"not a JSON object: {exc}") from None
+        text = raw[2:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start + 2})") from None
+    if _SURROGATE_ESCAPE.search(text):
+        raise ValueError(
+            "writes a character as a surrogate escape (\\ud83d\\ude00), which YAML readers "
+            "refuse; write the character itself"
+        )
+    odd = _UNPLAIN.search(text)
+    if odd is not None:
+        raise ValueError(
+            f"has the character U+{ord(odd.group()):04X} written as it is, which YAML readers "
+            f"refuse or read otherwise; write it as \\u{ord(odd.group()):04x}"
+        )
+    try:
+        body = loads_strict(text, fractions=False)
+    except ValueError as exc:
+        raise ValueError(f"not a JSON object promptship reads: {exc}") from None
     return _record(body, prompt, position)
 
 
@@ -211,9 +283,11 @@ def _record(body: Any, prompt: str, position: int) -> HistoryRecord:
         notes = body["notes"]
     except KeyError:
         raise ValueError("missing " + ", ".join(k for k in _KNOWN if k not in body)) from None
-    if type(version) is not int or version < 1:
-        raise ValueError(f"'version' must be a whole number from 1, not {version!r}")
-    if previous is not None and (type(previous) is not int or previous < 1):
+    if type(version) is not int or not 1 <= version <= MAX_VERSION:
+        raise ValueError(
+            f"'version' must be a whole number from 1 to {MAX_VERSION}, not {version!r}"
+        )
+    if previous is not None and (type(previous) is not int or not 1 <= previous <= MAX_VERSION):
         raise ValueError(f"'previous_version' must be a version number or null, not {previous!r}")
     if type(by) is not str or not _is_identity(by):
         raise ValueError("'promoted_by' must read \"Name <email>\"")
@@ -221,8 +295,27 @@ def _record(body: Any, prompt: str, position: int) -> HistoryRecord:
         raise ValueError("'promoted_at' must be a UTC time like \"2026-11-29T14:02:11Z\"")
     if type(notes) is not str:
         raise ValueError("'notes' must be text")
-    extra = {k: v for k, v in body.items() if k not in _KNOWN_KEYS} if len(body) > 5 else _NO_EXTRA
+    if len(body) == 5:
+        extra = _NO_EXTRA
+    else:
+        extra = {k: v for k, v in body.items() if k not in _KNOWN_KEYS}
+        _check_extra(extra)
     return _new_record(HistoryRecord, (prompt, version, previous, by, at, notes, extra, position))
+
+
+def _check_extra(extra: Mapping[str, Any]) -> None:
+    """Keys a later promptship may add: plain JSON, whole numbers every reader keeps exactly."""
+    stack: list[Any] = list(extra.values())
+    while stack:
+        item = stack.pop()
+        if type(item) is float:
+            raise ValueError("numbers in a record are whole (YAML 1.1 reads 1e5 as text)")
+        if type(item) is int and abs(item) > MAX_SAFE_INTEGER:
+            raise ValueError(f"the number {item} is beyond what JSON readers keep exactly")
+        if type(item) is dict:
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
 
 
 _KNOWN_KEYS = frozenset(_KNOWN)

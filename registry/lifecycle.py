@@ -20,6 +20,7 @@ from .catalog import (
 )
 from .errors import InputError, LifecycleError, PromptExists
 from .identity import check_actor
+from .jsonsafe import loads_strict
 from .model import (
     CHAT_ROLES,
     Message,
@@ -27,11 +28,12 @@ from .model import (
     PromptType,
     Version,
     as_message,
+    metadata_fault,
     prompt_info_bytes,
     version_bytes,
     with_status,
 )
-from .names import RETIRE_TRAILER, check_name, is_valid_name, prompt_dir, prompt_file, version_path
+from .names import RETIRE_TRAILER, check_name, is_valid_tag, prompt_dir, prompt_file, version_path
 from .snapshot import ChangeSet, Snapshot
 from .templates import check_template
 from .yamlsafe import YamlError, load_yaml
@@ -47,6 +49,7 @@ __all__ = [
     "new_version",
     "parse_body",
     "parse_metadata",
+    "parse_parameters",
     "unarchive_version",
     "update_info",
 ]
@@ -108,10 +111,38 @@ _CHAT_HINT = (
 )
 
 
-def parse_metadata(pairs: Sequence[str], *, option: str = "--meta") -> dict[str, Any]:
-    """``KEY=VALUE`` pairs with YAML-typed values (``temperature=0.2`` is a number); ``KEY=``
-    with nothing after it removes the key (``None`` in the result). ``option`` names the
-    command-line option in messages."""
+def parse_metadata(texts: Sequence[str] = (), json_values: Sequence[str] = ()) -> dict[str, Any]:
+    """Metadata to set, from ``--meta KEY=TEXT`` (the value is always text: ``017``, ``yes`` and
+    ``0.2`` stay as written) and ``--meta-json KEY=JSON`` (a JSON value: ``0.2``, ``100``,
+    ``true``, ``null``, ``"text"``, a list or an object)."""
+    result: dict[str, Any] = {}
+    for option, pairs in (("--meta", texts), ("--meta-json", json_values)):
+        for pair in pairs:
+            key, sep, raw = pair.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                example = "model=gpt-4o" if option == "--meta" else "temperature=0.2"
+                raise InputError(
+                    f"{option} {pair!r} is not KEY=VALUE", hint=f"e.g. {option} {example}"
+                )
+            if option == "--meta":
+                result[key] = raw
+                continue
+            try:
+                result[key] = loads_strict(raw)
+            except ValueError as exc:
+                raise InputError(
+                    f"--meta-json {key}: {raw!r} is not a JSON value ({exc})",
+                    hint='write a number (0.2, 100), true, false, null, "text in quotes", '
+                    f"[a, list] or {{an: object}}; for text, --meta {key}=...",
+                ) from None
+    return result
+
+
+def parse_parameters(pairs: Sequence[str], *, option: str = "--param") -> dict[str, Any]:
+    """``KEY=VALUE`` model parameters for a test run, never written to the registry: a value
+    every YAML reader reads alike is typed (``temperature=0.2`` is a number), anything else is
+    text; ``KEY=`` with nothing after it removes the key (``None`` in the result)."""
     result: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -138,6 +169,23 @@ def merge_metadata(base: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[
             merged.pop(key, None)
         else:
             merged[key] = value
+    return merged
+
+
+def _updated_metadata(
+    base: Mapping[str, Any], values: Mapping[str, Any] | None, unset: Sequence[str]
+) -> dict[str, Any]:
+    """``base`` with ``values`` set (``None`` is JSON's null, a value like any other) and the
+    keys in ``unset`` removed; refused unless every reader reads the result alike."""
+    merged = {k: v for k, v in base.items() if k not in unset}
+    merged.update(values or {})
+    fault = metadata_fault(merged)
+    if fault is not None:
+        raise InputError(
+            fault[1],
+            hint="metadata values are JSON values: text (--meta KEY=TEXT), or numbers, "
+            "true/false, null, lists and objects (--meta-json KEY=JSON)",
+        )
     return merged
 
 
@@ -186,7 +234,8 @@ def create_prompt(
     actor: str,
     now: str,
 ) -> ChangeSet:
-    """A new prompt whose version 1 is a draft (blank unless ``body`` is given)."""
+    """A new prompt whose version 1 is a draft (blank unless ``body`` is given); ``metadata``
+    holds JSON values (``None`` is null)."""
     check_name(name)
     check_actor(actor)
     if (
@@ -201,7 +250,7 @@ def create_prompt(
             hint="give chat messages for a chat prompt (--type chat), plain text for a text prompt",
         )
     info = PromptInfo(name=name, description=description, tags=_check_tags(tags))
-    draft = _new_draft(name, 1, body, merge_metadata({}, metadata or {}), actor, now)
+    draft = _new_draft(name, 1, body, _updated_metadata({}, metadata, ()), actor, now)
     return ChangeSet(
         prompt=name,
         version=1,
@@ -217,7 +266,7 @@ def create_prompt(
 
 def _check_tags(tags: Sequence[str]) -> tuple[str, ...]:
     for tag in tags:
-        if not is_valid_name(tag):
+        if not is_valid_tag(tag):
             raise InputError(
                 f"{tag!r} is not a valid tag", hint="tags use a-z, 0-9 and '-', '_' or '.' between"
             )
@@ -231,12 +280,14 @@ def new_version(
     source: int | None = None,
     body: Body | Text | None = None,
     metadata: Mapping[str, Any] | None = None,
+    unset_metadata: Sequence[str] = (),
     actor: str,
     now: str,
 ) -> ChangeSet:
     """The next version as a draft: a copy of ``source``, the ``body`` given, or blank.
 
-    Metadata comes from ``source`` (else the latest version), then ``metadata`` updates it."""
+    Metadata comes from ``source`` (else the latest version), then ``metadata`` sets keys and
+    ``unset_metadata`` removes keys."""
     load_info(snapshot, name)
     check_actor(actor)
     numbers = version_numbers(snapshot, name)
@@ -250,7 +301,8 @@ def new_version(
             body = _blank(origin.type if origin else "text")
     number = next_version_number(snapshot, name)
     base_meta = origin.metadata if origin else {}
-    draft = _new_draft(name, number, body, merge_metadata(base_meta, metadata or {}), actor, now)
+    merged = _updated_metadata(base_meta, metadata, unset_metadata)
+    draft = _new_draft(name, number, body, merged, actor, now)
     return ChangeSet(
         prompt=name,
         version=number,
@@ -274,10 +326,12 @@ def edit_version(
     *,
     body: Body | Text | None = None,
     metadata: Mapping[str, Any] | None = None,
+    unset_metadata: Sequence[str] = (),
     actor: str,
     now: str,
 ) -> ChangeSet:
-    """Change a draft's content or metadata; only drafts that were never published."""
+    """Change a draft's content or metadata (``metadata`` sets keys, ``unset_metadata``
+    removes keys); only drafts that were never published."""
     check_actor(actor)
     version = load_version(snapshot, name, number)
     if version.status == "published" or _published_ever(snapshot, name, number):
@@ -306,7 +360,7 @@ def edit_version(
         version,
         content=body.content,
         messages=body.messages,
-        metadata=merge_metadata(version.metadata, metadata or {}),
+        metadata=_updated_metadata(version.metadata, metadata, unset_metadata),
     )
     _check_templates(edited)
     if edited == version:

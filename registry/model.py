@@ -6,6 +6,7 @@ every problem of that file; ``*_bytes`` functions write a record in the document
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -15,12 +16,23 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .errors import InvalidRegistry, Problem
-from .names import is_valid_name
-from .yamlsafe import YamlError, dump_mapping, key_lines, load_yaml, load_yaml_text
+from .names import MAX_VERSION, is_valid_tag
+from .yamlsafe import (
+    MAX_SAFE_INTEGER,
+    YamlError,
+    dump_mapping,
+    key_lines,
+    load_yaml,
+    load_yaml_text,
+)
 
 __all__ = [
     "CHAT_ROLES",
     "DIGEST",
+    "MAX_IDENTITY_LENGTH",
+    "MAX_MESSAGES",
+    "MAX_METADATA_DEPTH",
+    "MAX_METADATA_TEXT",
     "STATUSES",
     "TIMESTAMP",
     "TYPES",
@@ -34,6 +46,7 @@ __all__ = [
     "is_timestamp",
     "json_compatible",
     "load_file",
+    "metadata_fault",
     "parse_identity",
     "parse_pointer",
     "parse_prompt_info",
@@ -52,22 +65,51 @@ TYPES: tuple[PromptType, ...] = ("text", "chat")
 CHAT_ROLES = ("system", "developer", "user", "assistant")
 
 TIMESTAMP = re.compile(
-    r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z\Z"
+    r"(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    # February 29th of leap years: divisible by 4, and by 400 when by 100.
+    r"|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z\Z"
 )
-_IDENTITY = re.compile(r"([^<>\n]*?)\s*<([^<>\s]+)>\Z")
+"""A UTC time, to the second, on a day the calendar has (the pattern knows leap years, so a
+history of 100,000 records is checked without a date computed per record)."""
+MAX_IDENTITY_LENGTH = 320
+"""Characters in ``Name <email>``: room for any real name and address, and a bound on the work
+an identity from a pull request can cause."""
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+# Characters that end a line for some reader (YAML 1.1 counts NEL and the Unicode separators),
+# or that no terminal shows: never part of a name.
+_WHITE_SPACE = re.compile(r"\s")
+_LINE_OR_CONTROL = frozenset([*map(chr, range(32)), "\x7f", "\x85", "\u2028", "\u2029"])
 
 
 def is_timestamp(value: object) -> bool:
     return isinstance(value, str) and bool(TIMESTAMP.match(value))
 
 
+@functools.lru_cache(maxsize=1024)  # the same few people create and promote most versions
 def parse_identity(text: str) -> tuple[str, str] | None:
-    """Split ``"Name <email>"`` into its parts, or ``None`` if it is not of that form."""
-    match = _IDENTITY.match(text.strip())
-    if not match or not match.group(1):
+    """Split ``"Name <email>"`` into its parts, or ``None`` if it is not of that form.
+
+    Read from the end in linear time: the text comes from pull requests, where a backtracking
+    pattern could be made to run for hours."""
+    text = text.strip()
+    if len(text) > MAX_IDENTITY_LENGTH or not text.endswith(">"):
         return None
-    return match.group(1), match.group(2)
+    start = text.rfind("<")
+    name, email = text[:start].rstrip(), text[start + 1 : -1]
+    if (
+        start < 0
+        or not name
+        or not email
+        or "<" in name
+        or ">" in name
+        or ">" in email
+        or _WHITE_SPACE.search(email)
+        or not _LINE_OR_CONTROL.isdisjoint(name)
+    ):
+        return None
+    return name, email
 
 
 def digest_of(mapping: Mapping[str, Any]) -> str:
@@ -189,8 +231,10 @@ class _Checker:
 
     def integer(self, data: Mapping[str, Any], key: str) -> None:
         value = data.get(key)
-        if key in data and (type(value) is not int or value < 1):
-            self.add(f"{key!r} must be a whole number from 1, not {value!r}", key=key)
+        if key in data and (type(value) is not int or not 1 <= value <= MAX_VERSION):
+            self.add(
+                f"{key!r} must be a whole number from 1 to {MAX_VERSION:,}, not {value!r}", key=key
+            )
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -207,15 +251,87 @@ def load_file(data: bytes, path: str) -> tuple[Any, str]:
 
 def json_compatible(value: Any) -> bool:
     """Metadata must survive JSON (for the digest, ``--json`` and consumers in other languages)."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(json_compatible(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and json_compatible(v) for k, v in value.items())
-    return False
+    return _json_fault(value, math.inf, math.inf) is None
+
+
+MAX_MESSAGES = 1000
+"""Messages in one chat version."""
+MAX_METADATA_TEXT = 64 << 10
+"""Characters of keys and text in one version's metadata."""
+MAX_METADATA_DEPTH = 10
+"""Levels of lists and mappings in one version's metadata, itself included."""
+
+
+def metadata_fault(metadata: Any) -> tuple[str, str] | None:
+    """``(rule, message)`` saying why ``metadata`` is not a version's metadata, or ``None``."""
+    if not isinstance(metadata, dict):
+        return "schema", _METADATA_SHAPE
+    # The usual metadata, flat text, numbers and true/false, is checked in one pass.
+    text = 0
+    for key, value in metadata.items():
+        kind = type(value)
+        if type(key) is not str:
+            break
+        if kind is str:
+            text += len(key) + len(value)
+        elif (
+            value is None
+            or kind is bool
+            or (kind is int and abs(value) <= MAX_SAFE_INTEGER)
+            or (kind is float and math.isfinite(value))
+        ):
+            text += len(key)
+        else:
+            break
+    else:
+        if text <= MAX_METADATA_TEXT:
+            return None
+    fault = _json_fault(metadata, MAX_METADATA_DEPTH, MAX_METADATA_TEXT)
+    if fault is None:
+        return None
+    return ("schema", _METADATA_SHAPE) if fault == "json" else ("limit", fault)
+
+
+_METADATA_SHAPE = (
+    "'metadata' must be a mapping of text keys to plain values (text, whole numbers of at most "
+    "15 digits, finite decimals, true/false, null, lists, mappings)"
+)
+
+
+def _json_fault(value: Any, max_depth: float, max_text: float) -> str | None:
+    """``"json"`` when ``value`` is not plain JSON every reader keeps exactly, a message when it
+    is deeper or holds more text than allowed, else ``None`` (one walk, no recursion)."""
+    text = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is str:
+            text += len(item)
+        elif kind is bool or item is None:
+            pass
+        elif kind is int:
+            if abs(item) > MAX_SAFE_INTEGER:
+                return "json"
+        elif kind is float:
+            if not math.isfinite(item):
+                return "json"
+        elif kind is list or kind is dict:
+            if depth > max_depth:
+                return f"'metadata' is nested deeper than {max_depth} levels"
+            if kind is dict:
+                for key in item:
+                    if type(key) is not str:
+                        return "json"
+                    text += len(key)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+        else:
+            return "json"
+        if text > max_text:
+            return f"'metadata' holds more than {max_text:,} characters of keys and text"
+    return None
 
 
 def parse_version(data: bytes, *, path: str, prompt: str, number: int) -> Version:
@@ -245,12 +361,9 @@ def version_from_mapping(loaded: Any, *, text: str, path: str, prompt: str, numb
         check.add(f"'type' must be one of {', '.join(TYPES)}", key="type")
     messages = _check_body(check, loaded, kind)
     metadata = loaded.get("metadata", {})
-    if not isinstance(metadata, dict) or not json_compatible(metadata):
-        check.add(
-            "'metadata' must be a mapping of text keys to plain values "
-            "(text, numbers, true/false, null, lists, mappings)",
-            key="metadata",
-        )
+    fault = metadata_fault(metadata)
+    if fault is not None:
+        check.add(fault[1], rule=fault[0], key="metadata")
     check.timestamp(loaded, "created_at")
     check.identity(loaded, "created_by")
     check.raise_if_any()
@@ -284,6 +397,13 @@ def _check_body(
     raw = loaded.get("messages")
     if not isinstance(raw, list) or not raw:
         check.add("a chat prompt needs 'messages': a list of {role, content}", key="messages")
+        return None
+    if len(raw) > MAX_MESSAGES:
+        check.add(
+            f"{len(raw):,} messages, more than the {MAX_MESSAGES:,} a version may hold",
+            rule="limit",
+            key="messages",
+        )
         return None
     messages = []
     for i, item in enumerate(raw):
@@ -329,7 +449,7 @@ def parse_prompt_info(data: bytes, *, path: str, prompt: str) -> PromptInfo:
         )
     check.text_field(loaded, "description")
     tags = loaded.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) and is_valid_name(t) for t in tags):
+    if not isinstance(tags, list) or not all(isinstance(t, str) and is_valid_tag(t) for t in tags):
         check.add("'tags' must be a list of names (a-z, 0-9, '-', '_', '.')", key="tags")
     check.raise_if_any()
     return PromptInfo(name=prompt, description=loaded.get("description", ""), tags=tuple(tags))

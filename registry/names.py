@@ -10,6 +10,8 @@ from .errors import InputError, InvalidName
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "MAX_VERSION",
+    "MAX_VERSIONS",
     "PROMPTS_DIR",
     "RETIRE_TRAILER",
     "VERSION_FILE",
@@ -17,6 +19,8 @@ __all__ = [
     "check_name",
     "history_path",
     "is_valid_name",
+    "is_valid_tag",
+    "name_fault",
     "parse_selector",
     "parse_version_number",
     "pointer_path",
@@ -31,28 +35,55 @@ PROMPTS_DIR = "prompts"
 RETIRE_TRAILER = "Retire-Prompt"
 """The commit trailer that takes a prompt with a production version out of the registry."""
 MAX_NAME_LENGTH = 100
+MAX_VERSION = 999_999
+"""The highest version number: six digits, so a number from a file name or a command line is
+read in constant time and means the same in every language."""
+MAX_VERSIONS = 10_000
+"""Version files in one prompt folder: the check reads each one, so their count is bounded."""
 _NAME = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*\Z")
-VERSION_FILE = re.compile(r"([1-9][0-9]*)\.yaml\Z")
-"""A version file's name: its number, no leading zero, then ``.yaml``."""
+VERSION_FILE = re.compile(r"([1-9][0-9]{0,5})\.yaml\Z")
+"""A version file's name: its number (at most ``MAX_VERSION``, no leading zero), then ``.yaml``."""
 _VERSION = re.compile(r"[vV]?([0-9]+)\Z")
+# Windows cannot check out a file or folder with one of these names, with or without an extension
+# ("con", "con.txt"), in any case: a prompt so named would break every clone there.
+_WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{kind}{n}" for kind in ("com", "lpt") for n in range(1, 10)]
+)
 
 Label = Literal["production", "latest"]
 
 
 def is_valid_name(name: str) -> bool:
-    return bool(_NAME.match(name)) and len(name) <= MAX_NAME_LENGTH
+    """Whether ``name`` may name a prompt: the pattern, the length, and a folder name every
+    platform can check out."""
+    return is_valid_tag(name) and not _windows_reserved(name)
+
+
+def is_valid_tag(tag: str) -> bool:
+    """Whether ``tag`` reads as a name (tags are never paths, so Windows' names are fine)."""
+    return len(tag) <= MAX_NAME_LENGTH and bool(_NAME.match(tag))
+
+
+def _windows_reserved(name: str) -> bool:
+    return name.split(".", 1)[0].lower() in _WINDOWS_RESERVED
 
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a valid prompt name, else raise ``InvalidName`` saying why."""
     if is_valid_name(name):
         return name
-    raise InvalidName(name, _name_fault(name))
+    raise InvalidName(name, name_fault(name))
 
 
-def _name_fault(name: str) -> str:
+def name_fault(name: str) -> str:
+    """Why ``name`` is not a valid prompt name (for one that is not)."""
     if not name:
         return "it is empty"
+    if _windows_reserved(name) and is_valid_tag(name):
+        return (
+            f"{name.split('.', 1)[0]!r} is a device name on Windows, where a folder so named "
+            "cannot be checked out"
+        )
     if len(name) > MAX_NAME_LENGTH:
         return f"it has {len(name)} characters, more than {MAX_NAME_LENGTH}"
     if not name.isascii():
@@ -77,7 +108,17 @@ def parse_version_number(text: str | int) -> int:
         match = _VERSION.match(text.strip())
         if not match:
             raise InputError(f"{text!r} is not a version number", hint="write a version as 3 or v3")
-        number = int(match.group(1))
+        digits = match.group(1).lstrip("0")
+        if len(digits) > len(str(MAX_VERSION)):
+            raise InputError(
+                f"{text!r} is not a version number",
+                hint=f"version numbers go up to {MAX_VERSION:,}",
+            )
+        number = int(digits or "0")
+    if number > MAX_VERSION:
+        raise InputError(
+            f"{text!r} is not a version number", hint=f"version numbers go up to {MAX_VERSION:,}"
+        )
     if number < 1:
         raise InputError(f"{text!r} is not a version number", hint="versions count from 1")
     return number

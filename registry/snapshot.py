@@ -24,7 +24,9 @@ __all__ = [
     "apply_changes",
 ]
 
-EntryKind = Literal["file", "dir", "symlink", "other"]
+EntryKind = Literal["file", "dir", "symlink", "executable", "other"]
+"""What a folder entry is; ``executable`` is a file git checks out with its executable bit
+(mode 100755), which the registry refuses."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Prompt templates: Jinja2 in an immutable sandbox with strict undefined variables.
 
 No template reaches Python objects or the file system; a variable that is used but not given, or
-given but not used, is an error that names all of them.
+given but not used, is an error that names all of them. Parsing evaluates nothing, and a render
+keeps to the limits of ``registry.sandbox`` (time, text, depth, numbers).
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import MissingVariables, RenderError, TemplateSyntaxError, UnknownVariables
 from .model import Version
+from .sandbox import (
+    MAX_NESTING,
+    BoundedSandbox,
+    Budget,
+    LimitExceeded,
+    bound_tree,
+    nesting_depth,
+)
+from .sandbox import render as bounded_render
 
 __all__ = [
     "PreparedVersion",
@@ -29,12 +38,8 @@ __all__ = [
 ]
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-    )
+def _environment() -> BoundedSandbox:
+    return BoundedSandbox()
 
 
 def check_template(text: str, *, where: str) -> None:
@@ -45,8 +50,8 @@ def check_template(text: str, *, where: str) -> None:
 
 _OPENER = re.compile(r"\{[{%#]")
 _SIMPLE_VARIABLE = re.compile(r"\{\{ ?([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
-# Names that are not variables to Jinja: operators, constants, ``self`` and the environment's
-# globals (``range``, ``dict``, ...). A template using them as placeholders takes the full parse.
+# Words the expression parser reads as operators or constants, and Jinja's globals: a template
+# naming one takes the full parse.
 _NOT_VARIABLES = frozenset(
     {"and", "or", "not", "in", "is", "if", "else", "self"}
     | {"true", "false", "none", "True", "False", "None"}
@@ -60,7 +65,7 @@ def _plain_variables(text: str) -> frozenset[str] | None:
 
     Most prompts are, and recognising them is a hundred times cheaper than Jinja's parser, which
     matters when a check reads 100,000 versions or a server prepares 10,000 prompts. Anything
-    else gets the full parse."""
+    else gets the full parse; a property test holds the two to the same answer."""
     found: set[str] = set()
     position = 0
     while True:
@@ -74,15 +79,33 @@ def _plain_variables(text: str) -> frozenset[str] | None:
         position = variable.end()
 
 
-def _parse(env: ImmutableSandboxedEnvironment, text: str, where: str) -> nodes.Template:
+def _parse(env: BoundedSandbox, text: str, where: str) -> nodes.Template:
+    """The syntax tree of ``text``; nothing in it is evaluated (the lexer reads literals only)."""
     try:
-        return env.parse(text)
+        tree = env.parse(text)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateSyntaxError(where, exc.message or "invalid syntax", exc.lineno) from None
+    except RecursionError:
+        raise TemplateSyntaxError(where, "nested too deeply", None) from None
+    except (ValueError, OverflowError, MemoryError) as exc:
+        # Python reads integer literals of at most 4,300 digits.
+        raise TemplateSyntaxError(where, f"a literal promptship cannot read: {exc}", None) from None
+    if nesting_depth(tree) > MAX_NESTING:
+        raise TemplateSyntaxError(
+            where, f"blocks and expressions nested deeper than {MAX_NESTING} levels", None
+        )
+    return tree
+
+
+def _variables(tree: nodes.Template, where: str) -> set[str]:
+    try:
+        return meta.find_undeclared_variables(tree)
+    except RecursionError:
+        raise TemplateSyntaxError(where, "nested too deeply", None) from None
 
 
 def template_variables(text: str, *, where: str = "template") -> frozenset[str]:
-    return frozenset(meta.find_undeclared_variables(_parse(_environment(), text, where)))
+    return frozenset(_variables(_parse(_environment(), text, where), where))
 
 
 def version_variables(version: Version) -> tuple[str, ...]:
@@ -116,6 +139,7 @@ class PreparedVersion:
     def __init__(self, version: Version) -> None:
         self.version = version
         self._env = _environment()
+        self._label = f"{version.prompt} v{version.version}"
         # A template of plain placeholders is parsed only when first rendered: listing its
         # variables needs no parse, and it always parses.
         self._trees: list[tuple[str, nodes.Template | str]] = []
@@ -126,9 +150,9 @@ class PreparedVersion:
                 self._trees.append((where, text))
                 found |= plain
                 continue
-            tree = _parse(self._env, text, f"{version.prompt} v{version.version} {where}")
+            tree = _parse(self._env, text, f"{self._label} {where}")
             self._trees.append((where, tree))
-            found |= meta.find_undeclared_variables(tree)
+            found |= _variables(tree, f"{self._label} {where}")
         self.variables: tuple[str, ...] = tuple(sorted(found))
         self._compiled: list[tuple[str, jinja2.Template]] | None = None
 
@@ -141,8 +165,16 @@ class PreparedVersion:
         if unknown:
             raise UnknownVariables(missing, unknown, self.variables)
         if self._compiled is None:
-            self._compiled = [(where, self._env.from_string(tree)) for where, tree in self._trees]
-        rendered = [_render(template, values, where) for where, template in self._compiled]
+            self._compiled = [
+                (where, _compile(self._env, tree, f"{self._label} {where}"))
+                for where, tree in self._trees
+            ]
+        # One budget for the whole version: a chat prompt's messages share it.
+        budget = Budget()
+        rendered = [
+            _render(template, values, f"{self._label} {where}", budget)
+            for where, template in self._compiled
+        ]
         if version.type == "text":
             return Rendered(
                 prompt=version.prompt,
@@ -168,9 +200,26 @@ def render_version(version: Version, values: Mapping[str, Any]) -> Rendered:
     return PreparedVersion(version).render(values)
 
 
-def _render(template: jinja2.Template, values: Mapping[str, Any], where: str) -> str:
+def _compile(env: BoundedSandbox, tree: nodes.Template | str, where: str) -> jinja2.Template:
+    if isinstance(tree, str):
+        tree = _parse(env, tree, where)
     try:
-        return template.render(**values)
+        return env.from_string(bound_tree(tree))
+    except (RecursionError, SyntaxError, MemoryError, ValueError, OverflowError) as exc:
+        # Python's compiler has limits of its own (nested blocks, parentheses).
+        raise RenderError(
+            f"{where}: the template cannot be compiled: {exc}",
+            hint="nest fewer blocks and expressions",
+        ) from None
+
+
+def _render(
+    template: jinja2.Template, values: Mapping[str, Any], where: str, budget: Budget
+) -> str:
+    try:
+        return bounded_render(template, values, budget)
+    except LimitExceeded as exc:
+        raise LimitExceeded(exc.limit, f"{where}: {exc.message}") from None
     except SecurityError as exc:
         raise RenderError(
             f"{where}: the template tried something the sandbox forbids: {exc}",
@@ -181,7 +230,14 @@ def _render(template: jinja2.Template, values: Mapping[str, Any], where: str) ->
             f"{where}: {exc.message}",
             hint="a variable was given but lacks the attribute or item the template reads",
         ) from None
-    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+    except RecursionError:
+        raise LimitExceeded(
+            "depth", f"{where}: calls nested more than Python allows (recursion)"
+        ) from None
+    except MemoryError:
+        raise LimitExceeded("memory", f"{where}: the render ran out of memory") from None
+    except Exception as exc:  # the template is code from a pull request: any failure is its own
         raise RenderError(
-            f"{where}: the template failed: {exc}", hint="check the template"
+            f"{where}: the template failed: {type(exc).__name__}: {exc}",
+            hint="check the template",
         ) from None

@@ -168,7 +168,10 @@ def test_the_real_command_line(reg: Registry) -> None:
     assert "greeting v2 -> v3" in done.stdout
     bad = promptship(reg.path, "check", "--base", "nowhere")
     assert bad.returncode == 2
-    assert bad.stderr.startswith("error: the base 'nowhere' is not a commit in this repository\n")
+    assert bad.stderr.startswith(
+        "error: the base 'nowhere' cannot be read: there is no branch or remote-tracking branch "
+        "of that name\n"
+    )
     assert "Traceback" not in bad.stderr
 
 

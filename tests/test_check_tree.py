@@ -440,9 +440,9 @@ PASSING: list[tuple[str, Mutation]] = [
         ),
     ),
     (
-        "nesting of exactly 20 levels",
+        "metadata nested exactly 10 levels",
         _replace(
-            f"{G}/versions/3.yaml", "metadata: {}", "metadata: {a: " + "[" * 18 + "]" * 18 + "}"
+            f"{G}/versions/3.yaml", "metadata: {}", "metadata: {a: " + "[" * 9 + "]" * 9 + "}"
         ),
     ),
     (

@@ -50,7 +50,7 @@ def chat(sample: Cli) -> Cli:
         "--content",
         "- {role: system, content: 'Vous aidez les clients de {{ company }} — merci.'}\n"
         "- {role: user, content: '{{ question }}'}\n",
-        "--meta",
+        "--meta-json",
         "temperature=0.2",
     )
     sample.ok("promote", "support", "1", "--yes")
@@ -257,7 +257,7 @@ _metadata = st.dictionaries(
     st.one_of(
         st.none(),
         st.booleans(),
-        st.integers(-(2**53), 2**53),
+        st.integers(-(2**53) + 1, 2**53 - 1),
         st.floats(allow_nan=False, allow_infinity=False),
         _text,
     ),
@@ -327,7 +327,8 @@ def test_verify_against_a_repository_without_the_commit(
     git(other, "init", "-q", "-b", "main")
     status, _, err = run_main(other, "verify", str(out), "--against-repo")
     assert status == 1
-    assert err.startswith("error: no commit ")
+    assert err.startswith("error: cannot read the revision ")
+    assert "no commit has this id in this repository" in err
     assert run_main(other, "verify", str(out))[0] == 0
 
 

@@ -284,7 +284,7 @@ def test_a_broken_template_fails_every_case(snapshot: DictSnapshot) -> None:
     path = "prompts/greeting/versions/2.yaml"
     broken = with_file(snapshot, path, snapshot.files[path].replace(b"{{ name }}", b"{{ name "))
     results = run(
-        broken, "- {name: a, expect: {contains: x}}\n- {name: b, expect: {contains: y}}", number=2
+        broken, "- {name: a, expect: {contains: x}}\n- {name: b, expect: {contains: z}}", number=2
     )
     assert [r[1] for r in results] == ["failed", "failed"]
     assert "template syntax error" in results[0][2][0]

@@ -174,3 +174,31 @@ def test_a_promotion_made_while_the_person_reads_is_superseded(sample: Cli, repo
     assert b"superseded by v3 (promoted by Bob Example <bob@example.com> at" in seen
     assert [head(repo)] == theirs
     assert status_clean(repo)
+
+
+def test_sigint_while_the_landed_change_is_reported_says_it_is_complete(
+    sample: Cli, repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The window after publishing, before the command has said what it did: a Ctrl-C there
+    found the default handler back in place and ended as ``Aborted.`` with 130, the commit made."""
+    from cli import output
+    from cli.main import main
+
+    old = head(repo)
+    report = output.done
+
+    def interrupted_report(message: str, result: object) -> None:
+        signal.raise_signal(signal.SIGINT)
+        report(message, result)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("cli.commands.promote.done", interrupted_report)
+    status = main(["--repo", str(repo), "promote", "greeting", "2", "--yes"])
+    err = capsys.readouterr().err
+
+    assert status == 0, err
+    assert _assert_whole(repo, old) == "promoted"
+    assert "Aborted." not in err
+    assert err.strip().splitlines()[-1] == (
+        "interrupted, but the change was already written, so it is complete: "
+        f"promote(greeting): v1 -> v2 (commit {head(repo)[:10]})"
+    )

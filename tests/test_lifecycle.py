@@ -24,6 +24,7 @@ from registry.lifecycle import (
     new_version,
     parse_body,
     parse_metadata,
+    parse_parameters,
     unarchive_version,
     update_info,
 )
@@ -114,9 +115,14 @@ def test_new_version_copies_blank_or_given() -> None:
     assert load_version(blank, "p", 2).content == ""
     assert load_version(blank, "p", 2).metadata == {"model": "m"}
     given = run(
-        snap, new_version, "p", body=Body(content="given"), metadata={"model": None, "t": 1}
+        snap,
+        new_version,
+        "p",
+        body=Body(content="given"),
+        metadata={"t": 1, "stop": None},
+        unset_metadata=["model"],
     )
-    assert load_version(given, "p", 2).metadata == {"t": 1}
+    assert load_version(given, "p", 2).metadata == {"t": 1, "stop": None}
 
 
 def test_version_numbers_are_never_reused() -> None:
@@ -225,18 +231,61 @@ def test_parse_body_for_chat() -> None:
         parse_body("just text", type="chat", source="f")
 
 
-def test_parse_metadata_types_values() -> None:
+def test_parse_metadata_keeps_text_as_text_and_reads_json_values() -> None:
     assert parse_metadata(
-        ["temperature=0.2", "model=gpt-4o", "max_tokens=100", "stop=", "flag=true"]
+        ["model=gpt-4o", "code=017", "flag=yes", "empty=", "eq=a=b"],
+        ["temperature=0.2", "max_tokens=100", "stop=null", "on=true", 'code2="017"', "l=[1, 2]"],
+    ) == {
+        "model": "gpt-4o",
+        "code": "017",
+        "flag": "yes",
+        "empty": "",
+        "eq": "a=b",
+        "temperature": 0.2,
+        "max_tokens": 100,
+        "stop": None,
+        "on": True,
+        "code2": "017",
+        "l": [1, 2],
+    }
+
+
+@pytest.mark.parametrize(
+    ("texts", "json_values", "wanted"),
+    [
+        (["novalue"], [], "is not KEY=VALUE"),
+        (["=x"], [], "is not KEY=VALUE"),
+        ([], ["n=017"], "is not a JSON value"),
+        ([], ["n=NaN"], "NaN is not JSON"),
+        ([], ["n=Infinity"], "Infinity is not JSON"),
+        ([], ["n=12345678901234567890"], "beyond 2**53"),
+        ([], ['n={"a": 1, "a": 2}'], "appears twice"),
+        ([], ['n="\\ud800"'], "lone surrogate"),
+        ([], ["n=yes"], "is not a JSON value"),
+    ],
+)
+def test_parse_metadata_refuses_what_readers_could_read_otherwise(
+    texts: list[str], json_values: list[str], wanted: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_metadata(texts, json_values)
+    assert wanted in caught.value.message
+    assert caught.value.hint
+
+
+def test_parse_parameters_types_values() -> None:
+    assert parse_parameters(
+        ["temperature=0.2", "model=gpt-4o", "max_tokens=100", "stop=", "flag=true", "code=017"]
     ) == {
         "temperature": 0.2,
         "model": "gpt-4o",
         "max_tokens": 100,
         "stop": None,
         "flag": True,
+        "code": "017",
     }
     with pytest.raises(InputError):
-        parse_metadata(["novalue"])
+        parse_parameters(["novalue"])
 
 
 def test_resolve_labels() -> None:

@@ -93,8 +93,8 @@ def test_an_empty_file_has_no_providers() -> None:
             ["api_key_env: must be the name", "timeout: must be a number of seconds above 0"],
         ),
         (
-            "providers:\n  a: {base_url: 'http://x', prices: {m: {input: -1, output: 1}, n: 3}}\n",
-            ["providers.a.prices.m: must be", "providers.a.prices.n: must be"],
+            "providers:\n  a: {base_url: 'http://x', prices: {m: {input: -1, output: 1}, q: 3}}\n",
+            ["providers.a.prices.m: must be", "providers.a.prices.q: must be"],
         ),
         ("default: 3\nproviders: {}\n", ["'default' must be the name of a provider"]),
         ("providers: {a: &x {base_url: 'http://x'}, b: *x}\n", ["anchors and aliases"]),

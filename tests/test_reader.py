@@ -64,7 +64,11 @@ def test_reads_a_tag_and_a_commit_id(sample: Cli, repo: Path) -> None:
     git(repo, "tag", "v1-live")
     first = head(repo)
     sample.ok("promote", "greeting", "2", "--yes")
-    assert Registry.open(repo, ref="v1-live").get("greeting").version == 1
+    assert Registry.open(repo, ref="refs/tags/v1-live").get("greeting").version == 1
+    # A tag is read by its full name only: a short name is followed to a branch, never a tag.
+    with pytest.raises(RepositoryError, match="names a tag") as refused:
+        Registry.open(repo, ref="v1-live")
+    assert refused.value.hint == "if you mean it, give its full name: refs/tags/v1-live"
     pinned = Registry.open(repo, ref=first)
     assert pinned.get("greeting").version == 1
     assert pinned.refresh() is False
@@ -199,7 +203,7 @@ def test_typed_errors_from_a_repository(sample: Cli, repo: Path, tmp_path: Path)
     assert prompts.refresh() is True
     with pytest.raises(NoProductionVersion):
         prompts.get("fresh")
-    with pytest.raises(RepositoryError, match="no commit 'nope'"):
+    with pytest.raises(RepositoryError, match="cannot read the revision 'nope'"):
         Registry.open(repo, ref="nope")
     plain = tmp_path / "plain"
     plain.mkdir()

@@ -2,21 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.inmemory import text_version
 from registry.errors import MissingVariables, RenderError, TemplateSyntaxError, UnknownVariables
 from registry.model import Message, Version
 from registry.templates import render_version, template_variables, version_variables
 
-
-def text(content: str) -> Version:
-    return Version(
-        prompt="p",
-        version=1,
-        status="draft",
-        type="text",
-        content=content,
-        created_at="2026-11-29T10:00:00Z",
-        created_by="A <a@x.io>",
-    )
+text = text_version
 
 
 def chat(*messages: tuple[str, str]) -> Version:

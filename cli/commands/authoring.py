@@ -9,7 +9,7 @@ import click
 
 from ..completion import complete_prompt, complete_version
 from ..inputs import read_content
-from ..options import Writing, changing_options, content_options, meta_option
+from ..options import Writing, changing_options, content_options, meta_option, unset_meta_option
 from ..output import done
 
 if TYPE_CHECKING:
@@ -23,12 +23,6 @@ def _given(content: str | None, file: str | None) -> Text | None:
 
     text = read_content(content, file)
     return None if text is None else Text(text=text, source=file or "--content")
-
-
-def _metadata(meta: tuple[str, ...]) -> dict[str, Any]:
-    from registry.lifecycle import parse_metadata
-
-    return parse_metadata(meta)
 
 
 @click.command()
@@ -51,7 +45,7 @@ def create(
     kind: Literal["text", "chat"],
     description: str,
     tags: tuple[str, ...],
-    meta: tuple[str, ...],
+    metadata: dict[str, Any],
 ) -> None:
     """Create prompt NAME with version 1 as a draft (blank unless content is given)."""
     from registry.names import check_name
@@ -63,7 +57,7 @@ def create(
         type=kind,
         description=description,
         tags=tags,
-        metadata=_metadata(meta),
+        metadata=metadata,
         **writing.publish,
     )
     done(f"created {name} v1 (draft)", result)
@@ -74,6 +68,7 @@ def create(
 @click.option("--from", "source", metavar="N", help="Copy version N (any status) as the start.")
 @content_options
 @meta_option
+@unset_meta_option
 @changing_options
 def new_version(
     writing: Writing,
@@ -81,17 +76,23 @@ def new_version(
     source: str | None,
     content: str | None,
     file: str | None,
-    meta: tuple[str, ...],
+    metadata: dict[str, Any],
+    unset_meta: tuple[str, ...],
 ) -> None:
     """Add the next version of NAME as a draft: blank, a copy (--from N), or the content given.
 
-    Metadata is copied from --from N, else from the latest version; --meta changes it."""
+    Metadata is copied from --from N, else from the latest version; --meta, --meta-json and
+    --unset-meta change it."""
     from registry.names import parse_version_number
 
     copy_of = parse_version_number(source) if source is not None else None
-    metadata = _metadata(meta)
     result = writing.editor.new_version(
-        name, copy_of=copy_of, content=_given(content, file), metadata=metadata, **writing.publish
+        name,
+        copy_of=copy_of,
+        content=_given(content, file),
+        metadata=metadata,
+        unset_metadata=unset_meta,
+        **writing.publish,
     )
     done(f"created {name} v{result.version} (draft)", result)
 
@@ -101,6 +102,7 @@ def new_version(
 @click.argument("version", shell_complete=complete_version)
 @content_options
 @meta_option
+@unset_meta_option
 @changing_options
 def edit(
     writing: Writing,
@@ -108,17 +110,22 @@ def edit(
     version: str,
     content: str | None,
     file: str | None,
-    meta: tuple[str, ...],
+    metadata: dict[str, Any],
+    unset_meta: tuple[str, ...],
 ) -> None:
     """Change the content or metadata of draft VERSION of NAME (never-published drafts only)."""
     from registry.names import parse_version_number
 
     number = parse_version_number(version)
-    if content is None and file is None and not meta:
-        raise click.UsageError("give --content, --file or --meta")
-    metadata = _metadata(meta)
+    if content is None and file is None and not metadata and not unset_meta:
+        raise click.UsageError("give --content, --file, --meta, --meta-json or --unset-meta")
     result = writing.editor.edit(
-        name, number, content=_given(content, file), metadata=metadata, **writing.publish
+        name,
+        number,
+        content=_given(content, file),
+        metadata=metadata,
+        unset_metadata=unset_meta,
+        **writing.publish,
     )
     done(f"edited {name} v{number}", result)
 

@@ -38,8 +38,42 @@ from ..session import Session, pass_session
     metavar="N",
     help="Processes for checking a whole tree (not used with --base, which reads only the prompts a change touches). Default: one per CPU.",
 )
+@click.option(
+    "--max-commits",
+    type=click.IntRange(min=1),
+    default=1_000,
+    show_default=True,
+    metavar="N",
+    help="With --base: refuse to check a change of more commits than this.",
+)
+@click.option(
+    "--max-files",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
+    metavar="N",
+    help="With --base: refuse to check a change that touches more files under prompts/ than "
+    "this, counted over its commits.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=256 << 20,
+    show_default=True,
+    metavar="N",
+    help="With --base: refuse to check a change whose files to read hold more bytes than this.",
+)
 @pass_session
-def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: int | None) -> int:
+def check(
+    session: Session,
+    base: str | None,
+    ref: str | None,
+    fmt: str,
+    jobs: int | None,
+    max_commits: int,
+    max_files: int,
+    max_bytes: int,
+) -> int:
     """Check the registry against the rules of its format.
 
     Without --base: every file of the work tree (what is about to be committed), of HEAD in a
@@ -49,11 +83,12 @@ def check(session: Session, base: str | None, ref: str | None, fmt: str, jobs: i
     from registry.check.pool import TreeSource, check_registry
     from registry.check.report import github_report, json_report, markdown_summary, text_report
     from registry.errors import InputError
-    from registry.git.ranges import check_change, resolve_commit
+    from registry.git.ranges import Limits, check_change, resolve_commit
 
     store = session.store()
     if base is not None:
-        outcome = check_change(store, base, ref)
+        limits = Limits(commits=max_commits, files=max_files, bytes=max_bytes)
+        outcome = check_change(store, base, ref, limits=limits)
     elif (work_tree := session.work_tree(ref)) is not None:
         outcome = check_registry(work_tree, jobs=jobs)
     else:

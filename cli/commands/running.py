@@ -153,7 +153,7 @@ def _spec(
     timeout: float | None,
     rerun_version: str | None,
 ) -> RunSpec:
-    from registry.lifecycle import parse_metadata
+    from registry.lifecycle import parse_parameters
     from registry.names import parse_selector
     from registry.panel.plan import RunSpec
 
@@ -165,7 +165,7 @@ def _spec(
         selector=parse_selector(selector),
         variables=parse_variables(pairs, vars_file),
         models=models,
-        overrides=parse_metadata(params, option="--param"),
+        overrides=parse_parameters(params),
         timeout=timeout,
     )
 

@@ -9,11 +9,16 @@
    added, the first from the base's production version;
 8. each commit that moves a pointer appends its history record in that same commit.
 
+Every commit between base and head is judged against its first parent (an empty tree for a root
+commit), whatever its shape: a merge is judged as the change it makes to the line it continues.
+
 A prompt with a production version leaves the registry only by a commit whose message carries
-``Retire-Prompt: <name>`` (what ``promptship delete --force`` writes).
+``Retire-Prompt: <name>`` (what ``promptship delete --force`` writes). A prompt removed and made
+again within one change is still bound by the base's: its frozen versions, history and numbers.
 
 Cost follows the change: only prompt folders whose contents differ are read, within them only
-version files that differ, and of a history only the lines added to the base's are parsed.
+version files that differ, of a history only the lines added to the base's are parsed, and each
+file is parsed once however many commits hold it (``Parsed`` keeps them by object id).
 The tree rules of ``check.py`` run on each changed prompt of the head as well.
 """
 
@@ -29,10 +34,12 @@ from ..history import HistoryRecord, parse_history, parse_history_lines, same_pr
 from ..model import Pointer, Version, parse_pointer, parse_version
 from ..names import (
     RETIRE_TRAILER,
+    VERSION_FILE,
     history_path,
     pointer_path,
     prompt_dir,
     version_path,
+    versions_dir,
 )
 from ..snapshot import Entry, Tree
 from ..yamlsafe import MAX_HISTORY_BYTES
@@ -41,6 +48,7 @@ from .tree import check_entry, prompt_rules, read_prompt
 
 __all__ = [
     "CommitStep",
+    "Parsed",
     "Review",
     "TreeChange",
     "retired_prompts",
@@ -62,14 +70,19 @@ class TreeChange:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CommitStep:
-    """One commit between base and head, with the prompt folders it changes (for a merge, those
-    that differ from every parent: what the merge itself decided)."""
+    """One commit between base and head, judged against its first parent (``parent``: an empty
+    tree for a root commit), with the files under ``prompts/`` that differ between the two."""
 
     commit: str
     message: str
-    parents: tuple[Tree, ...]
+    parent: Tree
     tree: Tree
-    prompts: tuple[str, ...]
+    paths: tuple[str, ...]
+
+    @property
+    def prompts(self) -> tuple[str, ...]:
+        """The prompt folders the commit changes."""
+        return tuple(sorted({path.split("/")[1] for path in self.paths}))
 
     @property
     def label(self) -> str:
@@ -85,12 +98,53 @@ class Review:
     prompts: tuple[str, ...]
 
 
+class Parsed:
+    """Version and pointer files parsed once per object id: consecutive commits share most of
+    their files, so a walk over many commits parses each distinct file once, not once a commit.
+    An unreadable file is kept as ``None`` (the tree rules report it)."""
+
+    def __init__(self) -> None:
+        self._versions: dict[tuple[str, str, int], Version | None] = {}
+        self._pointers: dict[tuple[str, str], Pointer | None] = {}
+
+    def version(self, tree: Tree, name: str, number: int) -> Version | None:
+        path = version_path(name, number)
+        oid = tree.object_id(path)
+        if oid is None:
+            return None
+        key = (oid, name, number)
+        if key not in self._versions:
+            try:
+                found: Version | None = parse_version(
+                    tree.read(path) or b"", path=path, prompt=name, number=number
+                )
+            except InvalidRegistry:
+                found = None
+            self._versions[key] = found
+        return self._versions[key]
+
+    def pointer(self, tree: Tree, name: str) -> Pointer | None:
+        path = pointer_path(name)
+        oid = tree.object_id(path)
+        if oid is None:
+            return None
+        key = (oid, name)
+        if key not in self._pointers:
+            self._pointers[key] = _pointer(tree, name)
+        return self._pointers[key]
+
+
 def review_change(
-    base: Tree, head: Tree, change: TreeChange, steps: Sequence[CommitStep] = ()
+    base: Tree,
+    head: Tree,
+    change: TreeChange,
+    steps: Sequence[CommitStep] = (),
+    parsed: Parsed | None = None,
 ) -> Review:
     """Every problem of the change from ``base`` to ``head``, and the promotions it makes."""
+    parsed = parsed if parsed is not None else Parsed()
     problems: list[Problem] = []
-    walk = _commit_rules(steps)
+    walk = _commit_rules(steps, parsed)
     retired = walk.retired
     promotions: list[Promotion] = []
     checked: list[str] = []
@@ -99,9 +153,11 @@ def review_change(
         if layout is not None:
             problems.append(layout)
             continue
-        found, added = _review_prompt(base, head, entry.name, fresh=entry.name in retired)
+        found, added = _review_prompt(base, head, entry.name, parsed)
         problems.extend(found)
-        problems.extend(_promoted_content(head, entry.name, walk.promoted.get(entry.name, {})))
+        problems.extend(
+            _promoted_content(head, entry.name, walk.promoted.get(entry.name, {}), parsed)
+        )
         promotions.extend(Promotion.of(record) for record in added)
         checked.append(entry.name)
     for name in change.removed:
@@ -159,7 +215,8 @@ def retired_prompts(message: str) -> set[str]:
 
 @dataclass
 class _BaseHistory:
-    """The base's history file of one prompt, parsed only if a question needs it."""
+    """The base's history file of one prompt, parsed only if a question needs it (never searched
+    as bytes: a key written with a JSON escape is the same key to every reader)."""
 
     data: bytes | None
     path: str
@@ -168,7 +225,7 @@ class _BaseHistory:
 
     def names(self, number: int) -> bool:
         """Whether a record promoted ``number`` (an unreadable history counts as yes)."""
-        if not self.data or not re.search(rb'"version"\s*:\s*%d\b' % number, self.data):
+        if not self.data:
             return False
         if self._versions is None:
             try:
@@ -180,13 +237,14 @@ class _BaseHistory:
 
 
 def _review_prompt(
-    base: Tree, head: Tree, name: str, *, fresh: bool
+    base: Tree, head: Tree, name: str, parsed: Parsed
 ) -> tuple[list[Problem], list[HistoryRecord]]:
-    """The tree rules and the change rules for one changed prompt folder. ``fresh``: the prompt
-    was retired in the change and this is a new one of the same name."""
+    """The tree rules and the change rules for one changed prompt folder. A folder the base has
+    is judged against it even if the change removed and made it again in between: a retired
+    name taken again within one change does not restart history or numbering."""
     files = read_prompt(head, name, with_history=False)
     problems = list(files.problems)
-    in_base = not fresh and base.list_dir(prompt_dir(name)) is not None
+    in_base = base.list_dir(prompt_dir(name)) is not None
     old_history = base.read(history_path(name)) if in_base else None
     new_history = head.read(history_path(name))
     tail = _history_tail(name, old_history, new_history, problems)
@@ -197,7 +255,9 @@ def _review_prompt(
     if in_base:
         history = _BaseHistory(old_history, history_path(name), name)
         problems.extend(
-            _version_rules(base, head, name, files.versions, old_pointer, tail.added, history)
+            _version_rules(
+                base, head, name, files.versions, old_pointer, tail.added, history, parsed
+            )
         )
     else:
         problems.extend(_new_prompt_rules(name, files.versions, tail.added))
@@ -366,6 +426,7 @@ def _version_rules(
     old_pointer: Pointer | None,
     added: Sequence[HistoryRecord],
     history: _BaseHistory,
+    parsed: Parsed,
 ) -> list[Problem]:
     """Rules 6 and 7 on the version files that differ between base and head."""
     problems: list[Problem] = []
@@ -402,21 +463,38 @@ def _version_rules(
             if new is not None and new.status == "published" and number not in promoted:
                 problems.append(_published_without_record(path, name, number))
             continue
-        old = _base_version(base, name, number)
+        old = parsed.version(base, name, number)
         if old is None or new is None:
             continue
+        problems.extend(_created_changed(path, old, new))
         problems.extend(
             _version_change(path, name, old, new, old_pointer, added, promoted, history)
         )
     return problems
 
 
-def _base_version(base: Tree, name: str, number: int) -> Version | None:
-    path = version_path(name, number)
-    try:
-        return parse_version(base.read(path) or b"", path=path, prompt=name, number=number)
-    except InvalidRegistry:
-        return None
+def _created_changed(path: str, old: Version, new: Version) -> list[Problem]:
+    """``created_at`` and ``created_by`` say when and by whom a version was made: once the base
+    has a version, they never change, whatever its status (drafts too)."""
+    changed = [
+        key
+        for key, before, after in (
+            ("created_at", old.created_at, new.created_at),
+            ("created_by", old.created_by, new.created_by),
+        )
+        if before != after
+    ]
+    if not changed:
+        return []
+    return [
+        Problem(
+            file=path,
+            rule="created",
+            message=f"v{old.version}'s {' and '.join(changed)} changed; they record when and by "
+            "whom the version was made and never change",
+            hint=f"restore {' and '.join(changed)} as the base has them",
+        )
+    ]
 
 
 def _version_change(
@@ -497,7 +575,7 @@ class _Walk:
     promoted: dict[str, dict[int, list[tuple[str, str]]]]
 
 
-def _commit_rules(steps: Iterable[CommitStep]) -> _Walk:
+def _commit_rules(steps: Iterable[CommitStep], parsed: Parsed) -> _Walk:
     walk = _Walk(problems=[], retired=set(), promoted={})
     for step in steps:
         named = retired_prompts(step.message)
@@ -505,26 +583,17 @@ def _commit_rules(steps: Iterable[CommitStep]) -> _Walk:
             if step.tree.list_dir(prompt_dir(name)) is None:
                 if name in named:
                     walk.retired.add(name)
-                walk.promoted.pop(name, None)  # a prompt made again under this name starts anew
+                # What was promoted before still binds a prompt made again under this name.
                 continue
-            problem = next(
-                (found for p in step.parents if (found := _commit_problem(step, p, name))), None
-            )
+            problem = _commit_problem(step, name)
             if problem is not None:
                 walk.problems.append(problem)
-            for parent in step.parents:
-                edits = _frozen_edits(step, parent, name)
-                if edits:
-                    walk.problems.extend(edits)
-                    break
-            after = step.tree.read(pointer_path(name))
-            if (
-                problem is None
-                and after is not None
-                and all(p.read(pointer_path(name)) != after for p in step.parents)
+            walk.problems.extend(_frozen_edits(step, name, parsed))
+            if problem is None and step.parent.object_id(pointer_path(name)) != (
+                step.tree.object_id(pointer_path(name))
             ):
                 # A promotion made as the rules say: its digest is what that version keeps.
-                pointer = _pointer(step.tree, name)
+                pointer = parsed.pointer(step.tree, name)
                 if pointer is not None:
                     versions = walk.promoted.setdefault(name, {})
                     versions.setdefault(pointer.version, []).append((pointer.digest, step.label))
@@ -532,19 +601,28 @@ def _commit_rules(steps: Iterable[CommitStep]) -> _Walk:
 
 
 def _promoted_content(
-    head: Tree, name: str, promoted: Mapping[int, Sequence[tuple[str, str]]]
+    head: Tree, name: str, promoted: Mapping[int, Sequence[tuple[str, str]]], parsed: Parsed
 ) -> list[Problem]:
-    """Versions promoted between base and head keep the content they were promoted with."""
+    """Versions promoted between base and head keep the content they were promoted with, and
+    stay: a prompt made again under the same name within the change does not drop them."""
     problems = []
     for number, digests in sorted(promoted.items()):
         path = version_path(name, number)
-        data = head.read(path)
-        if data is None:
-            continue  # a deleted version is reported as such
-        try:
-            version = parse_version(data, path=path, prompt=name, number=number)
-        except InvalidRegistry:
+        if head.object_id(path) is None:
+            problems.append(
+                Problem(
+                    file=path,
+                    rule="deleted",
+                    message=f"v{number} was promoted by {digests[0][1]} and is gone; versions "
+                    "that have been in production are never deleted",
+                    hint=f"restore it as it was promoted; to retire the whole prompt, "
+                    f"'promptship delete {name} --force'",
+                )
+            )
             continue
+        version = parsed.version(head, name, number)
+        if version is None:
+            continue  # unreadable: the tree rules report it
         changed = next((label for digest, label in digests if digest != version.digest), None)
         if changed is not None:
             problems.append(
@@ -560,17 +638,21 @@ def _promoted_content(
     return problems
 
 
-def _frozen_edits(step: CommitStep, parent: Tree, name: str) -> list[Problem]:
+def _frozen_edits(step: CommitStep, name: str, parsed: Parsed) -> list[Problem]:
     """Versions whose content the commit changes while they are published or archived (a
-    change through draft, by unarchiving first, is allowed for versions never published)."""
+    change through draft, by unarchiving first, is allowed for versions never published).
+    Only the version files the commit changes are read."""
     problems = []
-    for number in sorted(
-        set(version_numbers(parent, name)) & set(version_numbers(step.tree, name))
-    ):
-        path = version_path(name, number)
-        if parent.object_id(path) == step.tree.object_id(path):
+    folder = f"{versions_dir(name)}/"
+    for path in step.paths:
+        match = VERSION_FILE.match(path[len(folder) :]) if path.startswith(folder) else None
+        if match is None:
             continue
-        old, new = _base_version(parent, name, number), _base_version(step.tree, name, number)
+        number = int(match.group(1))
+        old, new = (
+            parsed.version(step.parent, name, number),
+            parsed.version(step.tree, name, number),
+        )
         if old is None or new is None or old.digest == new.digest:
             continue
         if old.status in ("published", "archived"):
@@ -586,7 +668,8 @@ def _frozen_edits(step: CommitStep, parent: Tree, name: str) -> list[Problem]:
     return problems
 
 
-def _commit_problem(step: CommitStep, parent: Tree, name: str) -> Problem | None:
+def _commit_problem(step: CommitStep, name: str) -> Problem | None:
+    parent = step.parent
     path, record_path = pointer_path(name), history_path(name)
     if parent.object_id(path) == step.tree.object_id(path):
         if parent.object_id(record_path) == step.tree.object_id(record_path):

@@ -43,6 +43,20 @@ RULES = _rules(
         words="YAML without anchors, aliases or deep nesting",
         fix="write every value out in full and nest at most 20 levels",
     ),
+    Rule(
+        code="yaml-ambiguous",
+        words="every file means the same to every YAML and JSON reader: no duplicate keys, "
+        "merge keys, tags or directives, no plain value YAML 1.1 and 1.2 read differently, "
+        "numbers JSON keeps exactly, LF line ends",
+        fix='quote the value named ("017", "yes", "2026-11-29") or write it as a plain '
+        "number or true/false; write each key once",
+    ),
+    Rule(
+        code="limit",
+        words="counts and sizes stay within promptship's limits (versions, messages, metadata, "
+        "test cases, digits of numbers)",
+        fix="make the file or the prompt smaller, as the message says",
+    ),
     Rule(code="utf-8", words="files are UTF-8 text", fix="save the file as UTF-8"),
     Rule(
         code="size",
@@ -61,8 +75,16 @@ RULES = _rules(
         fix="replace the link with the file it points to",
     ),
     Rule(
+        code="attributes",
+        words="no .gitattributes line makes git write files under prompts/ otherwise than "
+        "committed: no filter, ident, working-tree-encoding, export-subst, export-ignore, nor "
+        "eol other than lf",
+        fix="remove the line, or narrow its pattern so that it leaves prompts/ alone",
+    ),
+    Rule(
         code="name",
-        words="prompt names use a-z, 0-9 and single '-', '_' or '.' between them",
+        words="prompt names use a-z, 0-9 and single '-', '_' or '.' between them, and are not "
+        "a Windows device name (con, prn, aux, nul, com1-com9, lpt1-lpt9, with any extension)",
         fix="rename the folder",
     ),
     Rule(
@@ -120,6 +142,13 @@ RULES = _rules(
         "archived versions change only their status",
         fix="restore the file (git checkout <base> -- <file>); make a changed copy with "
         "'promptship new-version NAME --from N'",
+    ),
+    Rule(
+        code="created",
+        words="a version's created_at and created_by never change once the base has it, "
+        "whatever its status",
+        fix="restore the two fields as the base has them (git checkout <base> -- <file>, then "
+        "redo the edit)",
     ),
     Rule(
         code="deleted",

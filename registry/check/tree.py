@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..errors import InvalidRegistry, Problem, PromptshipError
+from ..errors import BrokenObject, InvalidRegistry, Problem, PromptshipError
 from ..goldens import check_cases
 from ..history import HistoryRecord, parse_history, same_promotion
 from ..model import (
@@ -28,10 +28,12 @@ from ..model import (
     version_from_mapping,
 )
 from ..names import (
+    MAX_VERSIONS,
     PROMPTS_DIR,
     VERSION_FILE,
     history_path,
     is_valid_name,
+    name_fault,
     pointer_path,
     prompt_dir,
     prompt_file,
@@ -39,6 +41,7 @@ from ..names import (
 )
 from ..snapshot import Entry, Snapshot
 from ..templates import check_template
+from .attributes import check_attributes
 
 __all__ = [
     "check_entry",
@@ -75,8 +78,8 @@ def check_layout(snapshot: Snapshot) -> tuple[list[Problem], list[str]]:
     problems found and the prompt folders to check."""
     root = check_root(snapshot)
     if root is not None:
-        return [root], []
-    problems: list[Problem] = []
+        return [root, *check_attributes(snapshot)], []
+    problems: list[Problem] = check_attributes(snapshot)
     names: list[str] = []
     for entry in snapshot.list_dir(PROMPTS_DIR) or ():
         problem = check_entry(entry)
@@ -105,17 +108,32 @@ def check_entry(entry: Entry) -> Problem | None:
     if entry.kind != "dir":
         return _layout(path, f"is a {_kind_words(entry.kind)}; only prompt folders belong here")
     if not is_valid_name(entry.name):
-        return _layout(
-            path,
-            "the folder name is not a valid prompt name (a-z, 0-9 and single '-', '_' or '.' "
-            "between them, at most 100 characters)",
-            "name",
+        return Problem(
+            file=path,
+            rule="name",
+            message=f"the folder name is not a valid prompt name: {name_fault(entry.name)}",
+            hint="prompt names use a-z, 0-9 and single '-', '_' or '.' between them, at most "
+            "100 characters, and are not a Windows device name (con, aux, nul, com1, ...)",
         )
     return None
 
 
 def _kind_words(kind: str) -> str:
-    return {"file": "file", "dir": "folder", "symlink": "symlink"}.get(kind, "special file")
+    return {
+        "file": "file",
+        "dir": "folder",
+        "symlink": "symlink",
+        "executable": "file with its executable bit set",
+    }.get(kind, "special file (a submodule, say)")
+
+
+def _executable(path: str) -> Problem:
+    return Problem(
+        file=path,
+        rule="layout",
+        message="is executable (mode 100755); registry files are plain files",
+        hint=f"clear the bit: git update-index --chmod=-x {path}",
+    )
 
 
 def _layout(path: str, message: str, rule: str = "layout") -> Problem:
@@ -155,6 +173,8 @@ def read_prompt(snapshot: Snapshot, name: str, *, with_history: bool = True) -> 
         path = f"{folder}/{entry.name}"
         if entry.kind == "symlink":
             problems.append(_layout(path, "is a symlink", "symlink"))
+        elif entry.kind == "executable" and want == "file":
+            problems.append(_executable(path))
         elif want != entry.kind:
             problems.append(_layout(path, "is not part of the format"))
     info = snapshot.read(prompt_file(name))
@@ -188,13 +208,27 @@ def _read_versions(
     versions: dict[int, Version | None] = {}
     digest = None
     folder = versions_dir(name)
-    for entry in snapshot.list_dir(folder) or ():
+    entries = snapshot.list_dir(folder) or ()
+    if len(entries) > MAX_VERSIONS:
+        problems.append(
+            Problem(
+                file=f"{folder}/",
+                rule="limit",
+                message=f"{len(entries):,} entries, more than the {MAX_VERSIONS:,} version files "
+                "a prompt may have; none of them was read",
+                hint="move old versions to a new prompt",
+            )
+        )
+        entries = ()
+    for entry in entries:
         path = f"{folder}/{entry.name}"
         match = VERSION_FILE.match(entry.name)
         if entry.kind == "symlink":
             problems.append(_layout(path, "is a symlink", "symlink"))
             continue
-        if entry.kind != "file" or not match:
+        if entry.kind == "executable" and match:
+            problems.append(_executable(path))
+        elif entry.kind != "file" or not match:
             problems.append(_layout(path, "version files are named N.yaml (1.yaml, 2.yaml, ...)"))
             continue
         number = int(match.group(1))
@@ -207,6 +241,8 @@ def _read_versions(
         except InvalidRegistry as exc:
             problems.extend(exc.problems)
             continue
+        except BrokenObject:
+            raise  # a damaged repository is no template problem: the check cannot run
         except PromptshipError as exc:
             problems.append(Problem(file=path, rule="template", message=exc.message))
             continue

@@ -121,10 +121,13 @@ def write_change(
     publishing: Publishing | None = None,
     base: GitSnapshot | None = None,
     clock: Callable[[], str] = utc_now,
+    on_landed: Callable[[str, str], None] | None = None,
 ) -> CommitResult:
     """Commit what ``operation`` returns and publish it (default: on ``store``'s branch),
     rebuilding after each race lost. ``base`` is the snapshot a person decided on; by default,
-    the state the change is first built on."""
+    the state the change is first built on. ``on_landed(commit, subject)`` runs the moment the
+    change is published, while interrupts are still held back: a caller that reports the
+    change afterwards (the command line) learns there that an interrupt can no longer undo it."""
     publishing = publishing or OnBranch(store)
     durable()
     with publishing.guard():
@@ -135,6 +138,8 @@ def write_change(
             new = create_commit(store.repo, parent, changes, identity, now, store.blobs)
             with deferred_interrupts() as interrupt:
                 landed = publishing.land(parent, new, changes)
+                if landed is not None and on_landed is not None:
+                    on_landed(str(new), changes.subject)
             if landed is not None:
                 return CommitResult(
                     commit=str(new),

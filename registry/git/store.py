@@ -15,10 +15,11 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import FileMode, ObjectType
 
-from ..errors import RepositoryError
+from ..errors import BrokenObject, RepositoryError
 from ..identity import Identity, resolve_identity
 from ..snapshot import Entry, EntryKind
 from ..yamlsafe import MAX_FILE_BYTES
+from .refs import resolve_commit
 
 __all__ = [
     "KINDS",
@@ -34,7 +35,7 @@ _TREE_CACHE_LIMIT = 64 << 20
 
 KINDS: dict[int, EntryKind] = {
     FileMode.BLOB: "file",
-    FileMode.BLOB_EXECUTABLE: "file",
+    FileMode.BLOB_EXECUTABLE: "executable",
     FileMode.TREE: "dir",
     FileMode.LINK: "symlink",
 }
@@ -81,7 +82,11 @@ class BlobCache:
 
 
 class GitSnapshot:
-    """The files of one commit's tree (or of an empty registry, for an unborn branch)."""
+    """The files of one commit's tree (or of an empty registry, for an unborn branch).
+
+    Objects are checked as they are read: a missing or corrupt object, or one whose type is not
+    the one its tree entry's mode says (a file entry naming a tree, a folder entry naming a
+    blob), raises ``BrokenObject`` instead of being read as something it is not."""
 
     def __init__(
         self,
@@ -91,32 +96,55 @@ class GitSnapshot:
     ) -> None:
         self.repo = repo
         self.commit = commit
-        self.tree: pygit2.Tree | None = commit.tree if commit is not None else None
+        self.tree: pygit2.Tree | None = None
+        if commit is not None:
+            try:
+                self.tree = commit.tree
+            except pygit2.GitError as exc:
+                raise BrokenObject(f"the tree of commit {str(commit.id)[:10]}", str(exc)) from None
         self.blobs = blobs if blobs is not None else BlobCache(budget=0)
 
     @property
     def commit_id(self) -> str | None:
         return str(self.commit.id) if self.commit is not None else None
 
+    def _broken(self, path: str, reason: str) -> BrokenObject:
+        where = f" in commit {str(self.commit.id)[:10]}" if self.commit is not None else ""
+        return BrokenObject(f"{path or 'the root folder'}{where}", reason)
+
     def _lookup(self, path: str) -> pygit2.Object | None:
         if self.tree is None or not path:
             return self.tree
         try:
             return self.tree[path]
+        except pygit2.GitError as exc:  # a folder on the way is missing or not a folder
+            raise self._broken(path, str(exc)) from None
         except KeyError:
             return None
 
     def read(self, path: str) -> bytes | None:
         obj = self._lookup(path)
         if isinstance(obj, pygit2.Blob) and obj.filemode != FileMode.LINK:
-            return self.blobs.read(obj)
+            try:
+                data = self.blobs.read(obj)
+            except pygit2.GitError as exc:
+                raise self._broken(path, str(exc)) from None
+            if obj.type != ObjectType.BLOB:
+                raise self._broken(path, f"its entry says file, but its object is a {obj.type_str}")
+            return data
         return None
 
     def list_dir(self, path: str) -> tuple[Entry, ...] | None:
         obj = self._lookup(path)
         if not isinstance(obj, pygit2.Tree):
             return None
-        return tuple(Entry(e.name or "", KINDS.get(e.filemode, "other")) for e in obj)
+        try:
+            entries = tuple(Entry(e.name or "", KINDS.get(e.filemode, "other")) for e in obj)
+        except pygit2.GitError as exc:
+            raise self._broken(path, str(exc)) from None
+        if obj.type != ObjectType.TREE:
+            raise self._broken(path, f"its entry says folder, but its object is a {obj.type_str}")
+        return entries
 
     def object_id(self, path: str) -> str | None:
         """The id of the blob or tree at ``path``: equal ids mean equal contents."""
@@ -214,16 +242,9 @@ class GitStore:
         return GitSnapshot(self.repo, head, self.blobs)
 
     def snapshot_at(self, rev: str) -> GitSnapshot:
-        """The files of any revision: a commit id, branch, tag, ``origin/main``, ``HEAD~2``..."""
-        try:
-            commit = self.repo.revparse_single(rev).peel(pygit2.Commit)
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
-            raise RepositoryError(
-                f"no commit {rev!r} in this repository",
-                hint="name a branch, tag or commit; in a shallow clone, fetch it first "
-                "(git fetch --unshallow, or git fetch origin <ref>)",
-            ) from None
-        return GitSnapshot(self.repo, commit, self.blobs)
+        """The files of a revision: HEAD, a branch, a remote-tracking branch, a full ref name or
+        a commit id (``refs.py`` says which names are read and why)."""
+        return GitSnapshot(self.repo, resolve_commit(self.repo, rev), self.blobs)
 
 
 def config_value(repo: pygit2.Repository, key: str) -> str | None:

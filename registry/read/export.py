@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from ..errors import InvalidBundle, InvalidRegistry, Problem, PromptshipError
+from ..jsonsafe import loads_strict
 from ..model import (
     DIGEST,
     TYPES,
@@ -139,8 +140,8 @@ def verify_bundle(data: bytes, *, source: str = "bundle") -> list[Problem]:
         problems.append(Problem(file=source, rule=rule, message=message))
 
     try:
-        bundle = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        bundle = loads_strict(data.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError is one
         add(f"not a JSON document in UTF-8: {exc}")
         return problems
     if not isinstance(bundle, dict) or set(bundle) != {"format", "commit", "prompts"}:
@@ -166,10 +167,6 @@ def verify_bundle(data: bytes, *, source: str = "bundle") -> list[Problem]:
     if names != sorted(set(names)):
         add("prompts must be sorted by name, each name once", "order")
     return problems
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def _entry_problems(entry: Any) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from registry.lifecycle import Body, archive_version, create_prompt, new_version, unarchive_version
-from registry.model import Message
+from registry.model import Message, Version
 from registry.promotion import plan_promotion
 from registry.snapshot import ChangeSet, DictSnapshot, Snapshot, apply_changes
 
@@ -143,3 +143,16 @@ def with_files(snapshot: DictSnapshot, **files: bytes | None) -> DictSnapshot:
 
 def with_file(snapshot: DictSnapshot, path: str, data: bytes) -> DictSnapshot:
     return with_files(snapshot, **{path: data})
+
+
+def text_version(content: str) -> Version:
+    """A draft text version 1 of prompt 'p' holding ``content``."""
+    return Version(
+        prompt="p",
+        version=1,
+        status="draft",
+        type="text",
+        content=content,
+        created_at="2026-11-29T10:00:00Z",
+        created_by="A <a@x.io>",
+    )
