@@ -31,6 +31,7 @@ def metadata_of(wheel: Path) -> Message:
 
 def test_the_build_prints_no_deprecation_and_twine_passes_both(dists: Dists) -> None:
     assert "deprecat" not in dists.log.lower(), dists.log
+    assert "would be ignored" not in dists.log.lower(), dists.log
     done = run(
         [sys.executable, "-m", "twine", "check", "--strict", str(dists.sdist), str(dists.wheel)],
         cwd=dists.wheel.parent,
