@@ -89,7 +89,9 @@ def test_a_leap_day_is_a_real_day(base: Path) -> None:
     commit_on(base, "attack", {second: text + "\n"})
     verdict = check_base(base, "base", head="attack")
     assert (verdict.status, verdict.rules) == (0, set()), verdict.report
-    assert Reader.open(base, ref="attack").get("notes", version=2).created_at == "2028-02-29T10:00:00Z"
+    assert (
+        Reader.open(base, ref="attack").get("notes", version=2).created_at == "2028-02-29T10:00:00Z"
+    )
 
 
 BAD_IDENTITIES = [
