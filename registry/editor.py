@@ -347,16 +347,24 @@ class Editor:
         *,
         force: bool = False,
         owners: Iterable[str] = (),
+        install: str | None = None,
+        index_url: str | None = None,
         push: bool = False,
         remote: str | None = None,
     ) -> WriteResult:
-        """Add the CI workflow, ``.gitattributes``, a CODEOWNERS file naming ``owners`` for the
-        production pointers, and the files' JSON Schemas; existing ones only with ``force``."""
-        from .scaffold import scaffold_changes
+        """Add the CI workflow (installing the pinned promptship ``install`` names, from
+        ``index_url`` if given; see ``scaffold.parse_install``), ``.gitattributes``, a CODEOWNERS
+        file naming ``owners`` for the production pointers, the files' JSON Schemas, and a
+        ``.yamllint`` where the repository has no yamllint settings; existing files only with
+        ``force``."""
+        from .scaffold import parse_install, scaffold_changes
 
         owner_list = tuple(owners)
+        chosen = parse_install(install, index_url=index_url)
         return self._write(
-            lambda snap, actor, now: scaffold_changes(snap, force=force, owners=owner_list),
+            lambda snap, actor, now: scaffold_changes(
+                snap, force=force, owners=owner_list, install=chosen
+            ),
             push=push,
             remote=remote,
         )

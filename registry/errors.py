@@ -19,6 +19,7 @@ __all__ = [
     "ConcurrentChange",
     "DirtyWorkTree",
     "GoldenTestsFailed",
+    "HookFailed",
     "IdentityMissing",
     "InputError",
     "InvalidBundle",
@@ -43,6 +44,7 @@ __all__ = [
     "RevisionError",
     "RunNotFound",
     "ServerUnreachable",
+    "SigningFailed",
     "Superseded",
     "SyncIncomplete",
     "TemplateSyntaxError",
@@ -256,6 +258,26 @@ class IdentityMissing(PromptshipError):
 
 class RepositoryError(PromptshipError):
     """The git repository cannot be opened, read or written as asked."""
+
+
+class HookFailed(PromptshipError):
+    """A ``pre-commit`` or ``commit-msg`` hook refused promptship's commit (with
+    ``promptship.hooks`` on); ``output`` is what it printed. No commit was written."""
+
+    def __init__(self, hook: str, output: str) -> None:
+        self.hook = hook
+        self.output = output
+        shown = "\n".join(f"  {line}" for line in output.splitlines()[-20:]) or "  (no output)"
+        super().__init__(
+            f"the {hook} hook refused the commit:\n{shown}",
+            hint="fix what it reports and run the command again (promptship.hooks runs the "
+            "repository's hooks; 'git config promptship.hooks false' turns that off)",
+        )
+
+
+class SigningFailed(PromptshipError):
+    """``commit.gpgsign`` is on and the commit could not be signed as git would sign it; no
+    commit was written."""
 
 
 class InvalidConfig(PromptshipError):

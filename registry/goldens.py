@@ -20,7 +20,7 @@ import re2
 
 from .catalog import load_version
 from .check.outcome import Promotion
-from .errors import InvalidRegistry, Problem, PromptshipError
+from .errors import BrokenObject, InvalidRegistry, Problem, PromptshipError
 from .model import CHAT_ROLES, Version, load_file
 from .names import tests_path
 from .snapshot import Snapshot
@@ -390,8 +390,10 @@ def promotion_problems(snapshot: Snapshot, promotions: Iterable[Promotion]) -> l
                 cases[prompt] = load_cases(snapshot, prompt)
             version = load_version(snapshot, prompt, number)
             report = run_cases(version, cases[prompt], clock=clock)
+        except BrokenObject:
+            raise  # the repository is damaged: that is exit 2, not a rule of this change
         except PromptshipError:
-            continue
+            continue  # the tree rules report the file
         if report.ok:
             continue
         failed = ", ".join(repr(r.name) for r in report.failed)

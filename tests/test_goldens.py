@@ -13,9 +13,10 @@ from helpers.gitrepo import git
 from helpers.golden_files import commit_tests
 from helpers.inmemory import add_prompt, add_version, with_file
 from registry.catalog import load_version
+from registry.check.outcome import Promotion
 from registry.check.tree import check_tree
-from registry.errors import InvalidRegistry
-from registry.goldens import parse_cases, run_cases, run_tests
+from registry.errors import BrokenObject, InvalidRegistry
+from registry.goldens import parse_cases, promotion_problems, run_cases, run_tests
 from registry.snapshot import DictSnapshot
 
 PATH = "prompts/greeting/tests.yaml"
@@ -414,3 +415,22 @@ def test_a_refused_expression_is_reported_once_and_cleanly(sample: Cli, repo: Pa
     assert "not a regular expression RE2 accepts: invalid perl operator" in done.stdout
     assert done.stderr == ""  # nothing logged by the engine itself
     assert "(rule: golden test cases in tests.yaml are well-formed)" in done.stdout
+
+
+class _DamagedCases(DictSnapshot):
+    """A snapshot whose tests.yaml is a git object that cannot be read."""
+
+    def read(self, path: str) -> bytes | None:
+        if path == PATH:
+            raise BrokenObject(PATH, "the object is missing")
+        return super().read(path)
+
+
+def test_damaged_cases_of_a_promotion_stop_the_check_instead_of_being_skipped() -> None:
+    snapshot = add_prompt(DictSnapshot(), "greeting", "Hello {{ name }}!")
+    damaged = _DamagedCases(files={**snapshot.files, PATH: b"[]\n"})
+    promoted = Promotion(
+        prompt="greeting", previous=None, version=1, by="A <a@b.c>", at="", notes=""
+    )
+    with pytest.raises(BrokenObject):
+        promotion_problems(damaged, [promoted])

@@ -4,6 +4,8 @@ file promptship writes and refuse the broken ones, and editors can point at them
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from jsonschema import Draft202012Validator
 from helpers.cli import run_main
 from helpers.gitrepo import changed_files, git, head
 from helpers.registry_repo import Registry, build_base
-from registry.scaffold import SCHEMAS
+from registry.scaffold import SCHEMAS, YAMLLINT_CONFIGS, YAMLLINT_IGNORED
 
 
 def schema(kind: str) -> Draft202012Validator:
@@ -128,6 +130,7 @@ def test_init_lays_out_ci_review_and_schemas_in_one_commit(repo: Path) -> None:
         ".promptship/schemas/pointer.schema.json",
         ".promptship/schemas/prompt.schema.json",
         ".promptship/schemas/version.schema.json",
+        ".yamllint",
     ]
     owners = (repo / ".github/CODEOWNERS").read_text().splitlines()
     assert "prompts/*/production.yaml @acme/prompt-owners lead@example.com" in owners
@@ -181,3 +184,63 @@ def test_a_schema_comment_added_by_hand_survives_status_changes(repo: Path) -> N
         registry.ps(*step)
         assert registry.read(path).startswith(comment), step
     assert registry.rules() == set()
+
+
+def yamllint(folder: Path, *config: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "yamllint", "--strict", "-f", "parsable", *config, "."],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_yamllint_with_the_settings_init_writes_passes_a_registry_the_cli_made(
+    repo: Path, tmp_path: Path
+) -> None:
+    registry = Registry(repo)
+    registry.ps("init", "--owner", "@acme/prompt-owners")
+    build_base(registry)
+    long_text = "A line far longer than eighty characters, as prompts have: " + "word " * 30
+    registry.ps("create", "long", "--content", long_text + "\n\n\n\nFour blank lines above.")
+    registry.ps("promote", "long", "1", "--notes", "Notes that run on and on " * 10, "--yes")
+    chat = tmp_path / "chat.yaml"
+    chat.write_text("- {role: system, content: 'Helpful to {{ who }}, in Français'}\n")
+    registry.ps("create", "helper", "--type", "chat", "--file", str(chat), "--tag", "support")
+    registry.ps("promote", "helper", "1", "--yes")
+    # What a team adds by hand beside the registry stays judged by yamllint's defaults.
+    registry.write("ops/deploy.yml", "---\nsteps:\n  - build\n  - ship\n")
+    registry.commit("deploy settings")
+    assert (repo / "prompts/long/history.yaml").read_text().count("\n") == 1
+
+    done = yamllint(repo)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    # The same tree under yamllint's default settings fails: the settings are what keeps it green.
+    (repo / ".yamllint").unlink()
+    default = yamllint(repo)
+    assert default.returncode == 1
+    assert "prompts/long/history.yaml" in default.stdout
+    assert ".github/workflows/prompts.yml" not in default.stdout
+    # A file of the team's that breaks the default rules is still reported with the settings.
+    git(repo, "checkout", "--", ".yamllint")
+    registry.write("ops/deploy.yml", "steps:\n- build\n")
+    assert "ops/deploy.yml" in yamllint(repo).stdout
+
+
+@pytest.mark.parametrize("settings", YAMLLINT_CONFIGS)
+def test_init_keeps_a_teams_yamllint_settings_and_says_what_to_ignore(
+    repo: Path, settings: str
+) -> None:
+    mine = "---\nextends: relaxed\n"
+    (repo / settings).write_text(mine)
+    git(repo, "add", settings)
+    git(repo, "commit", "-q", "-m", "lint settings")
+    for forced in ((), ("--force",)):
+        status, out, err = run_main(repo, "init", *forced)
+        assert status == 0, err
+        assert ".yamllint" not in changed_files(repo)
+        assert (repo / settings).read_text() == mine
+        assert "Your yamllint settings are kept" in out
+        for pattern in YAMLLINT_IGNORED:
+            assert pattern in out

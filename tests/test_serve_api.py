@@ -298,7 +298,7 @@ def test_tokens_are_required_except_by_probes(servers: Servers, tmp_path: Path) 
         (["--host", "0.0.0.0"], "no --token-file protects it"),
         (["--token-file", "{tokens}"], "shorter than 16 characters"),
         (["--token-file", "{missing}"], "cannot read the token file"),
-        (["--ref", "v1"], "is not a branch"),
+        (["--ref", "v1"], "it names a tag"),
         (["--ref", "refs/tags/v1"], "is not a branch"),
         (["--webhook-secret-file", "{empty}"], "is empty"),
     ],

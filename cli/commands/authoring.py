@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+from ..completion import complete_prompt, complete_version
 from ..inputs import read_content
 from ..options import Writing, changing_options, content_options, meta_option, unset_meta_option
 from ..output import done
@@ -63,7 +64,7 @@ def create(
 
 
 @click.command("new-version")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_prompt)
 @click.option("--from", "source", metavar="N", help="Copy version N (any status) as the start.")
 @content_options
 @meta_option
@@ -97,8 +98,8 @@ def new_version(
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version")
+@click.argument("name", shell_complete=complete_prompt)
+@click.argument("version", shell_complete=complete_version)
 @content_options
 @meta_option
 @unset_meta_option
@@ -130,8 +131,8 @@ def edit(
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version")
+@click.argument("name", shell_complete=complete_prompt)
+@click.argument("version", shell_complete=complete_version)
 @changing_options
 def archive(writing: Writing, name: str, version: str) -> None:
     """Archive draft VERSION of NAME (the production version is archived by promoting another)."""
@@ -140,8 +141,8 @@ def archive(writing: Writing, name: str, version: str) -> None:
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version")
+@click.argument("name", shell_complete=complete_prompt)
+@click.argument("version", shell_complete=complete_version)
 @changing_options
 def unarchive(writing: Writing, name: str, version: str) -> None:
     """Make archived VERSION of NAME a draft again, so it can be promoted (a rollback)."""
@@ -150,7 +151,7 @@ def unarchive(writing: Writing, name: str, version: str) -> None:
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_prompt)
 @click.option("--description", default=None, help="A new description.")
 @click.option("--tag", "add_tags", multiple=True, metavar="TAG", help="Add a tag. Repeatable.")
 @click.option(
@@ -178,7 +179,7 @@ def update(
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_prompt)
 @click.option("--force", is_flag=True, help="Delete it even though it has a production version.")
 @changing_options
 def delete(writing: Writing, name: str, force: bool) -> None:

@@ -6,13 +6,14 @@ import gc
 
 import click
 
+from ..completion import complete_prompt
 from ..options import json_option, read_ref_option
 from ..output import echo_json_list, echo_table
 from ..session import Session, pass_session
 
 
 @click.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_prompt)
 @click.option(
     "--user", metavar="TEXT", help="Only promotions whose promoter contains TEXT (any case)."
 )

@@ -9,6 +9,7 @@ import click
 
 from registry.errors import PromptshipError
 
+from ..completion import complete_prompt, complete_version
 from ..options import Writing, branch_options, changing_options
 from ..output import done, proposed
 
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version")
+@click.argument("name", shell_complete=complete_prompt)
+@click.argument("version", shell_complete=complete_version)
 @click.option(
     "--notes", default="", metavar="TEXT", help="Why: recorded in history and as the commit body."
 )

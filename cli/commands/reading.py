@@ -6,6 +6,7 @@ from typing import Literal
 
 import click
 
+from ..completion import complete_prompt, complete_selector
 from ..inputs import parse_variables
 from ..options import json_option, read_ref_option, variables_options
 from ..output import echo_json, echo_table
@@ -96,7 +97,7 @@ def list_(
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_prompt)
 @click.option("--include-archived", is_flag=True, help="List archived versions too.")
 @read_ref_option
 @json_option
@@ -143,7 +144,9 @@ def versions(
 
 
 @click.command()
-@click.argument("selector", metavar="NAME[@VERSION|@production|@latest]")
+@click.argument(
+    "selector", shell_complete=complete_selector, metavar="NAME[@VERSION|@production|@latest]"
+)
 @read_ref_option
 @json_option
 @pass_session
@@ -168,7 +171,9 @@ def show(session: Session, selector: str, ref: str | None, as_json: bool) -> Non
 
 
 @click.command()
-@click.argument("selector", metavar="NAME[@VERSION|@production|@latest]")
+@click.argument(
+    "selector", shell_complete=complete_selector, metavar="NAME[@VERSION|@production|@latest]"
+)
 @variables_options
 @read_ref_option
 @json_option

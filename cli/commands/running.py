@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..completion import complete_prompt, complete_selector
 from ..inputs import parse_variables
 from ..options import json_option, read_ref_option, variables_options
 from ..output import echo_json, echo_warning
@@ -42,7 +43,9 @@ def _logged_runs(session: Session) -> list[RunRecord]:
 
 
 @click.command()
-@click.argument("selector", required=False, metavar="NAME[@VERSION]")
+@click.argument(
+    "selector", required=False, shell_complete=complete_selector, metavar="NAME[@VERSION]"
+)
 @click.option(
     "--model",
     "models",
@@ -163,7 +166,7 @@ def _spec(
 
 
 @click.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_prompt)
 @click.option("--show", "show_id", metavar="ID", help="Show one run in full, as 'run' showed it.")
 @click.option(
     "--limit",

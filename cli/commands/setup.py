@@ -26,16 +26,42 @@ from ..output import done
     help="Who must approve every promotion: a user (@alice), a team (@acme/prompt-owners) or an "
     "email, written into .github/CODEOWNERS for prompts/*/production.yaml. Repeatable.",
 )
+@click.option(
+    "--install",
+    "spec",
+    metavar="SPEC",
+    help="The promptship the workflow installs, pinned: a version (1.2.0), a git URL with a tag "
+    "or commit (git+https://github.com/acme/promptship@v1.2.0), or a wheel or folder in the "
+    "repository (./ci/promptship-1.2.0-py3-none-any.whl). Default: this version.",
+)
+@click.option(
+    "--index-url",
+    metavar="URL",
+    help="The package index the workflow installs from (your internal index), instead of PyPI.",
+)
 @changing_options
-def init(writing: Writing, force: bool, owners: tuple[str, ...]) -> None:
-    """Add the registry check workflow, .gitattributes, a CODEOWNERS file and the JSON Schemas of
-    the registry's files, in one commit.
+def init(
+    writing: Writing,
+    force: bool,
+    owners: tuple[str, ...],
+    spec: str | None,
+    index_url: str | None,
+) -> None:
+    """Add the registry check workflow, .gitattributes, a CODEOWNERS file, the JSON Schemas of
+    the registry's files and a .yamllint, in one commit.
 
     prompts/ appears with the first 'promptship create'."""
-    from registry.scaffold import SCAFFOLD
+    from registry.scaffold import YAMLLINT_CONFIGS, YAMLLINT_IGNORED
 
-    result = writing.editor.init(force=force, owners=owners, **writing.publish)
-    done("added " + ", ".join(SCAFFOLD), result)
+    result = writing.editor.init(
+        force=force, owners=owners, install=spec, index_url=index_url, **writing.publish
+    )
+    done("added " + ", ".join(result.files), result)
+    if YAMLLINT_CONFIGS[0] not in result.files:
+        click.echo(
+            "Your yamllint settings are kept; to have yamllint leave the files promptship "
+            "writes alone, add to their 'ignore:' " + ", ".join(YAMLLINT_IGNORED)
+        )
     step = (
         "turn on 'Require review from Code Owners' for main"
         if owners

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import click
 
+from ..completion import complete_selector
 from ..options import json_option, read_ref_option
 from ..output import echo_json
 from ..session import Session, pass_session
 
 
 @click.command("test")
-@click.argument("selector", metavar="NAME[@VERSION|@production|@latest]")
+@click.argument(
+    "selector", shell_complete=complete_selector, metavar="NAME[@VERSION|@production|@latest]"
+)
 @read_ref_option
 @json_option
 @pass_session

@@ -13,6 +13,7 @@ from pygit2.enums import FileMode
 
 from ..identity import Identity
 from ..snapshot import ChangeSet
+from .gitcommit import write_commit
 from .store import BlobCache
 
 __all__ = ["build_tree", "create_commit", "durable"]
@@ -40,7 +41,7 @@ def create_commit(
     )
     signature = pygit2.Signature(identity.name, identity.email, stamp, 0)
     parents = [parent.id] if parent is not None else []
-    return repo.create_commit(None, signature, signature, changes.message(), tree, parents)
+    return write_commit(repo, signature, changes.message(), tree, parents)
 
 
 def build_tree(

@@ -12,12 +12,13 @@ import contextlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..snapshot import Entry, EntryKind
 
-__all__ = ["TEMP_PREFIX", "FolderSnapshot", "default_mode", "write_atomic"]
+__all__ = ["TEMP_PREFIX", "FolderSnapshot", "default_mode", "fsync_folder", "write_atomic"]
 
 TEMP_PREFIX = ".promptship-"
 
@@ -123,7 +124,8 @@ def default_mode() -> int:
 
 def write_atomic(file: Path, data: bytes, mode: int | None = None) -> None:
     """Replace ``file`` with ``data``: a reader sees the old file or the new one, never half of
-    one, and after a crash the new bytes are on disk (fsynced before the rename)."""
+    one, and after a crash the new bytes are on disk (fsynced before the rename, and the rename
+    itself where the system lets a folder be fsynced)."""
     fd, temp = tempfile.mkstemp(dir=file.parent, prefix=TEMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -131,8 +133,38 @@ def write_atomic(file: Path, data: bytes, mode: int | None = None) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, default_mode() if mode is None else mode)
-        os.replace(temp, file)
+        _replace(temp, file)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+    fsync_folder(file.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the names in ``folder`` durable (a rename into it, say). Windows has no such call:
+    NTFS journals the rename itself."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_REPLACE_TRIES = 20
+
+
+def _replace(source: str, target: Path) -> None:
+    """``os.replace``; on Windows a file another program holds open (an editor, a virus scanner)
+    cannot be replaced for a moment, so it is tried again for up to about a second, as git for
+    Windows does."""
+    for attempt in range(_REPLACE_TRIES):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == _REPLACE_TRIES - 1:
+                raise
+            time.sleep(0.05)

@@ -27,7 +27,7 @@ import pygit2
 
 from ..errors import RevisionError
 
-__all__ = ["resolve_commit", "resolve_ref"]
+__all__ = ["branch_ref", "resolve_commit", "resolve_ref"]
 
 _HEX = re.compile(r"[0-9a-fA-F]{7,64}\Z")
 _FULL_ID = (40, 64)
@@ -94,6 +94,28 @@ def _object(repo: pygit2.Repository, rev: str) -> pygit2.Oid:
 
 
 def _short_name(repo: pygit2.Repository, rev: str) -> pygit2.Oid:
+    name = _only_ref(repo, rev)
+    if name is None:
+        return _object(repo, rev)
+    return _target(repo.lookup_reference(name))
+
+
+def branch_ref(repo: pygit2.Repository, rev: str) -> str:
+    """The full name of the branch or remote-tracking branch the short name ``rev`` names, by
+    the rules above: for whoever follows a branch as it moves, not a commit it points at."""
+    name = _only_ref(repo, rev)
+    if name is None:
+        raise RevisionError(
+            rev,
+            "it is a commit id, and a commit does not move",
+            hint="name a branch (main) or a remote-tracking branch (origin/main)",
+        )
+    return name
+
+
+def _only_ref(repo: pygit2.Repository, rev: str) -> str | None:
+    """The one branch or remote-tracking branch ``rev`` names, or ``None`` when it is an
+    abbreviated commit id and nothing else."""
     if rev == "@" or not pygit2.reference_is_valid_name(f"refs/heads/{rev}"):
         raise RevisionError(
             rev,
@@ -127,9 +149,9 @@ def _short_name(repo: pygit2.Repository, rev: str) -> pygit2.Oid:
             "there is no branch or remote-tracking branch of that name",
             hint=f"fetch it first (git fetch origin), or give {_ACCEPTED}",
         )
-    (name,) = found
     if abbreviated is not None:
-        return _object(repo, rev)
+        return None
+    (name,) = found
     if not name.startswith(_FOLLOWED):
         what = "a tag" if name.startswith("refs/tags/") else f"the ref {name}"
         raise RevisionError(
@@ -138,7 +160,7 @@ def _short_name(repo: pygit2.Repository, rev: str) -> pygit2.Oid:
             "remote-tracking branch",
             hint=f"if you mean it, give its full name: {name}",
         )
-    return _target(repo.lookup_reference(name))
+    return name
 
 
 def _target(ref: pygit2.Reference) -> pygit2.Oid:

@@ -18,6 +18,7 @@ import pygit2
 
 from ..errors import InputError, RemoteError, RepositoryError
 from . import program as gitcli
+from .refs import branch_ref
 
 __all__ = ["Tracking", "default_cache_dir", "fetch", "open_mirror", "track_ref"]
 
@@ -73,14 +74,12 @@ def _full_ref(repo: pygit2.Repository, ref: str | None) -> str:
                 hint="name one with --ref (e.g. --ref main or --ref origin/main)",
             )
         return str(head.target)
-    short = not ref.startswith("refs/")
-    candidates = [f"refs/heads/{ref}", f"refs/remotes/{ref}"] if short else [ref]
-    for name in candidates:
-        if not name.startswith(("refs/heads/", "refs/remotes/")):
-            continue
-        # A full name may wait for its first commit; a short one must name what exists.
-        if pygit2.reference_is_valid_name(name) and (not short or name in repo.references):
-            return name
+    if not ref.startswith("refs/"):
+        # The short-name rules of every reader: a tag never, an ambiguous name refused.
+        return branch_ref(repo, ref)
+    # A full name may wait for its first commit.
+    if ref.startswith(("refs/heads/", "refs/remotes/")) and pygit2.reference_is_valid_name(ref):
+        return ref
     raise InputError(
         f"{ref!r} is not a branch or remote-tracking branch of this repository",
         hint="serve follows a branch: name it as main, origin/main or refs/heads/main "

@@ -11,11 +11,10 @@ a sync that a killed one left halfway.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pygit2
@@ -32,6 +31,7 @@ from .index import (
     set_entries,
     stage_from_disk,
 )
+from .lockfile import held as hold_lock
 from .store import GitStore, common_dir
 from .update_ref import lock_file, move_branch
 
@@ -54,29 +54,18 @@ _JOURNAL_NAME = "promptship-sync.json"
 _LOCK_WAIT_SECONDS = 60.0
 
 
-@contextlib.contextmanager
-def locked(repo: pygit2.Repository) -> Iterator[None]:
-    """Hold the clone's promptship lock. ``flock`` dies with its process, so a killed command
-    never leaves it stale."""
+def locked(repo: pygit2.Repository) -> AbstractContextManager[None]:
+    """Hold the clone's promptship lock: an operating-system lock that dies with its process,
+    so a killed command never leaves it stale."""
     path = Path(repo.path) / _LOCK_NAME
-    with open(path, "a+b") as handle:
-        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RepositoryError(
-                        f"another promptship command has held {path} for over "
-                        f"{_LOCK_WAIT_SECONDS:.0f} s",
-                        hint="wait for it to finish; the lock goes away with its process",
-                    ) from None
-                time.sleep(0.005)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return hold_lock(
+        path,
+        wait=_LOCK_WAIT_SECONDS,
+        busy=lambda: RepositoryError(
+            f"another promptship command has held {path} for over {_LOCK_WAIT_SECONDS:.0f} s",
+            hint="wait for it to finish; the lock goes away with its process",
+        ),
+    )
 
 
 @contextlib.contextmanager

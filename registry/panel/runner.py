@@ -7,18 +7,19 @@ command work without the ``run`` extra.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import secrets
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..catalog import resolve
 from ..errors import InputError, MissingExtra, ProviderError, RepositoryError
+from ..git.lockfile import held
 from ..git.store import GitSnapshot, common_dir, utc_now
 from ..snapshot import Snapshot
 from ..templates import render_version
@@ -59,6 +60,8 @@ __all__ = [
     "run_log_path",
     "run_logged",
 ]
+
+_LOG_LOCK_SECONDS = 60.0
 
 
 def load_providers(path: Path, env: Mapping[str, str]) -> tuple[Providers, tuple[str, ...]]:
@@ -235,10 +238,10 @@ def append_run(path: Path, record: RunRecord) -> None:
     private to its owner, as prompts and answers may be."""
     try:
         path.parent.mkdir(exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "ab") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.write(run_log_line(record))
+        with _log_locked(path):
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "ab") as handle:
+                handle.write(run_log_line(record))
     except OSError as exc:
         raise RepositoryError(
             f"cannot write the run log {path}: {exc.strerror}",
@@ -246,11 +249,25 @@ def append_run(path: Path, record: RunRecord) -> None:
         ) from None
 
 
+def _log_locked(path: Path) -> AbstractContextManager[None]:
+    """The run log's lock (a file beside it): a reader never sees half of an appended run."""
+    return held(
+        path.with_name(path.name + ".lock"),
+        wait=_LOG_LOCK_SECONDS,
+        busy=lambda: RepositoryError(
+            f"another promptship command has held the run log {path} for over "
+            f"{_LOG_LOCK_SECONDS:.0f} s",
+            hint="wait for it to finish; the lock goes away with its process",
+        ),
+    )
+
+
 def read_runs(path: Path) -> tuple[list[RunRecord], int]:
     """Every logged run, oldest first, and the number of lines that could not be read."""
     try:
-        with path.open("rb") as handle:
-            fcntl.flock(handle, fcntl.LOCK_SH)
+        if not path.exists():
+            return [], 0
+        with _log_locked(path), path.open("rb") as handle:
             data = handle.read()
     except FileNotFoundError:
         return [], 0

@@ -130,6 +130,18 @@ def missing_parent_commit(repo: Path) -> str:
     return head
 
 
+def missing_golden_cases_of_a_promotion(repo: Path) -> str:
+    """The promotion's golden cases are read to run them; their blob is gone."""
+    git(repo, "switch", "-q", "-c", "promoting", "base")
+    Registry(repo).ps("promote", "notes", "1", "--yes")
+    cases = "- name: one\n  variables: {thread: x}\n  expect:\n    contains: [x]\n"
+    tree = tree_with(repo, "promoting", {"prompts/notes/tests.yaml": cases})
+    commit = commit_tree(repo, tree, [rev(repo, "promoting")])
+    destroy(repo, rev(repo, f"{tree}:prompts/notes/tests.yaml"))
+    git(repo, "switch", "-q", "main")
+    return commit
+
+
 BROKEN: list[tuple[str, Callable[[Path], str]]] = [
     ("blob-mode-on-a-tree", blob_mode_on_a_tree),
     ("blob-mode-on-a-tree-new-file", blob_mode_on_a_tree_for_a_new_file),
@@ -142,6 +154,7 @@ BROKEN: list[tuple[str, Callable[[Path], str]]] = [
     ("missing-tree-of-a-commit", missing_tree_of_a_commit),
     ("missing-folder-tree", missing_folder_tree),
     ("missing-parent-commit", missing_parent_commit),
+    ("missing-golden-cases", missing_golden_cases_of_a_promotion),
 ]
 
 

@@ -50,7 +50,11 @@ def test_a_tag_named_like_the_branch_is_not_followed(
         work, "evil", {"prompts/greeting/versions/1.yaml": published.replace("Hello", "Pwned")}
     )
     git(work, "push", "-q", "origin", f"{evil}:refs/tags/main")
-    server = servers.start("--ref", "main", repo=remote)
+    # The short name now means two refs: refused, as by every other reader.
+    refused = Cli(remote)("serve", "--port", "0", "--ref", "main")
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert "ambiguous" in refused.stderr and "refs/tags/main" in refused.stderr
+    server = servers.start("--ref", "refs/heads/main", repo=remote)
     assert server.readiness()["commit"] == branch
     assert server.client.get("/v1/prompts/greeting").json()["content"] == "Hello {{ name }}"
     mirrored = servers.start("--from", remote.as_uri(), "--ref", "main")

@@ -10,6 +10,7 @@ import pygit2
 import pytest
 
 from helpers.cli import Cli
+from helpers.dists import Dists, build_dists
 from helpers.gitrepo import git
 from helpers.server import Servers
 
@@ -89,3 +90,9 @@ def sample(cli: Cli) -> Cli:
         "Hi {{ name }}, welcome to {{ app_name }}!",
     )
     return cli
+
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
+    """The sdist and the wheel of this checkout, built once for every test that installs them."""
+    return build_dists(tmp_path_factory.mktemp("dist"))

@@ -1,6 +1,6 @@
 """The web page in tests: a real ``promptship ui`` process on 127.0.0.1, started and stopped by
-the test, and headless Chromium driven by Playwright (Debian's ``chromium`` on the PATH;
-Playwright's own browser download is not used)."""
+the test, and headless Chromium driven by Playwright (Debian's ``chromium`` on the PATH, else an
+installed Google Chrome; Playwright's own browser download is not used)."""
 
 from __future__ import annotations
 
@@ -54,12 +54,25 @@ def free_port() -> int:
     return port
 
 
+# Where Google Chrome's installers put it: the browser of a machine without a chromium package
+# (GitHub's macOS and Windows runners have it there).
+_CHROME = (
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    "/opt/google/chrome/chrome",
+)
+
+
 def chromium_path() -> str:
-    """The chromium program; in CI its absence fails the test (CI installs it), elsewhere the
-    browser tests are skipped with the command that installs it."""
+    """The chromium program, else Google Chrome; in CI their absence fails the test (CI
+    installs chromium), elsewhere the browser tests are skipped with the command that installs
+    it."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
+    for chrome in _CHROME:
+        if os.path.isfile(chrome):
+            return chrome
     message = "chromium is not installed (apt-get install -y chromium)"
     if os.environ.get("CI"):
         pytest.fail(message + ": CI must run the browser tests")

@@ -1,0 +1,111 @@
+"""Every desktop: nothing promptship imports needs a POSIX-only module, its locks go away with
+the process that held them, and files are replaced and made durable in the portable way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pygit2
+import pytest
+
+from registry.errors import RepositoryError
+from registry.git import folder
+from registry.git.lockfile import held
+from registry.git.worktree import locked
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_module_imports_where_fcntl_does_not_exist() -> None:
+    """As on Windows: 'fcntl' cannot be imported, and every module of registry and cli still
+    can (filelock stands in with the lock Windows has)."""
+    script = textwrap.dedent(
+        """
+        import importlib, pkgutil, sys, warnings
+        sys.modules["fcntl"] = None  # what 'import fcntl' finds on Windows: nothing
+        warnings.simplefilter("ignore")  # filelock warns that Linux without fcntl is odd
+        import registry, cli
+        names = []
+        for package in (registry, cli):
+            for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+                if info.name.endswith(".__main__"):  # runs the command line when imported
+                    continue
+                importlib.import_module(info.name)
+                names.append(info.name)
+        assert "fcntl" not in {m for m in sys.modules if sys.modules[m] is not None}
+        print(len(names))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 50
+
+
+def busy() -> RepositoryError:
+    return RepositoryError("busy", hint="wait")
+
+
+def test_the_clones_lock_dies_with_the_process_holding_it(repo: Path, tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import pathlib, time, pygit2
+                from registry.git.worktree import locked
+                with locked(pygit2.Repository({str(repo)!r})):
+                    pathlib.Path({str(ready)!r}).write_text("held")
+                    time.sleep(120)
+                """
+            ),
+        ],
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert holder.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        lock_file = Path(pygit2.Repository(str(repo)).path) / "promptship.lock"
+        with pytest.raises(RepositoryError, match="busy"), held(lock_file, wait=0.2, busy=busy):
+            pass
+        holder.send_signal(signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+        holder.wait(timeout=30)
+        began = time.monotonic()
+        with locked(pygit2.Repository(str(repo))):
+            waited = time.monotonic() - began
+        assert waited < 5, "the lock outlived the process that held it"
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
+def test_write_atomic_fsyncs_the_file_then_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "prompt.yaml"
+    target.write_bytes(b"old\n")
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append("folder" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    folder.write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prompt.yaml"]
+    if sys.platform.startswith("linux"):
+        assert synced == ["file", "folder"]
