@@ -22,13 +22,14 @@ from registry.git.worktree import locked
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_module_imports_where_fcntl_does_not_exist() -> None:
-    """As on Windows: 'fcntl' cannot be imported, and every module of registry and cli still
-    can (filelock stands in with the lock Windows has)."""
+def test_every_module_imports_without_posix_only_modules() -> None:
+    """As on Windows: POSIX-only modules ('fcntl', 'resource', ...) cannot be imported, and
+    every module of registry and cli still can (filelock stands in with the lock Windows has)."""
     script = textwrap.dedent(
         """
         import importlib, pkgutil, sys, warnings
-        sys.modules["fcntl"] = None  # what 'import fcntl' finds on Windows: nothing
+        for posix_only in ("fcntl", "resource", "termios", "pwd", "grp"):
+            sys.modules[posix_only] = None  # what importing it finds on Windows: nothing
         warnings.simplefilter("ignore")  # filelock warns that Linux without fcntl is odd
         import registry, cli
         names = []
@@ -38,7 +39,8 @@ def test_every_module_imports_where_fcntl_does_not_exist() -> None:
                     continue
                 importlib.import_module(info.name)
                 names.append(info.name)
-        assert "fcntl" not in {m for m in sys.modules if sys.modules[m] is not None}
+        imported = {m for m in sys.modules if sys.modules[m] is not None}
+        assert not {"fcntl", "resource", "termios", "pwd", "grp"} & imported
         print(len(names))
         """
     )
