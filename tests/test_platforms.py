@@ -15,20 +15,21 @@ import pygit2
 import pytest
 
 from registry.errors import RepositoryError
-from registry.git import folder
+from registry.git import folder, lockfile
 from registry.git.lockfile import held
 from registry.git.worktree import locked
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_module_imports_where_fcntl_does_not_exist() -> None:
-    """As on Windows: 'fcntl' cannot be imported, and every module of registry and cli still
-    can (filelock stands in with the lock Windows has)."""
+def test_every_module_imports_without_posix_only_modules() -> None:
+    """As on Windows: POSIX-only modules ('fcntl', 'resource', ...) cannot be imported, and
+    every module of registry and cli still can (filelock stands in with the lock Windows has)."""
     script = textwrap.dedent(
         """
         import importlib, pkgutil, sys, warnings
-        sys.modules["fcntl"] = None  # what 'import fcntl' finds on Windows: nothing
+        for posix_only in ("fcntl", "resource", "termios", "pwd", "grp"):
+            sys.modules[posix_only] = None  # what importing it finds on Windows: nothing
         warnings.simplefilter("ignore")  # filelock warns that Linux without fcntl is odd
         import registry, cli
         names = []
@@ -38,7 +39,8 @@ def test_every_module_imports_where_fcntl_does_not_exist() -> None:
                     continue
                 importlib.import_module(info.name)
                 names.append(info.name)
-        assert "fcntl" not in {m for m in sys.modules if sys.modules[m] is not None}
+        imported = {m for m in sys.modules if sys.modules[m] is not None}
+        assert not {"fcntl", "resource", "termios", "pwd", "grp"} & imported
         print(len(names))
         """
     )
@@ -85,6 +87,55 @@ def test_the_clones_lock_dies_with_the_process_holding_it(repo: Path, tmp_path: 
         with locked(pygit2.Repository(str(repo))):
             waited = time.monotonic() - began
         assert waited < 5, "the lock outlived the process that held it"
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
+@pytest.mark.parametrize("implementation", ["held", "_held_by_filelock"])
+def test_each_lock_is_exclusive_and_dies_with_its_process(
+    tmp_path: Path, implementation: str
+) -> None:
+    """The lock of Linux and macOS (flock) and the one Windows uses (filelock, run here too):
+    a second holder waits and is told the lock is busy; killing the holder frees it."""
+    lock_file, ready = tmp_path / "promptship.lock", tmp_path / "ready"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import pathlib, time
+                from registry.errors import RepositoryError
+                from registry.git.lockfile import {implementation} as hold
+                with hold(pathlib.Path({str(lock_file)!r}), wait=5, busy=RepositoryError):
+                    pathlib.Path({str(ready)!r}).write_text("held")
+                    time.sleep(120)
+                """
+            ),
+        ],
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert holder.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        hold = getattr(lockfile, implementation)
+        began = time.monotonic()
+        with pytest.raises(RepositoryError, match="busy"), hold(lock_file, wait=0.3, busy=busy):
+            pass
+        assert time.monotonic() - began >= 0.3
+        holder.kill()
+        holder.wait(timeout=30)
+        # Free now, and it excludes the other implementation too.
+        with (
+            hold(lock_file, wait=5, busy=busy),
+            pytest.raises(RepositoryError, match="busy"),
+            held(lock_file, wait=0, busy=busy),
+        ):
+            pass
     finally:
         if holder.poll() is None:
             holder.kill()

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import multiprocessing.connection
-import resource
 import sys
 from collections.abc import Callable, Sequence
 from multiprocessing.process import BaseProcess
@@ -57,7 +56,9 @@ def warm_up() -> None:
 def _serve(connection: multiprocessing.connection.Connection, memory: int | None) -> None:
     """A worker's life: run each task received, send back ``(True, result)`` or ``(False,
     what went wrong)``, until the pipe closes."""
-    if memory is not None:
+    if memory is not None and sys.platform != "win32":
+        import resource  # POSIX only; Windows has no address-space limit to set
+
         # A template that builds a huge string fails with MemoryError, not the machine's memory.
         with contextlib.suppress(ValueError, OSError):
             _, hard = resource.getrlimit(resource.RLIMIT_AS)
