@@ -7,6 +7,7 @@ exit status 1; anything else escaping is a bug.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -86,9 +87,37 @@ class Problem:
         return f"{where}: {self.message} [{self.rule}]"
 
 
+MAX_PROBLEMS_PER_FILE = 50
+"""Problems listed for one file; one more says how many of its problems were left out."""
+MAX_PROBLEMS = 1000
+"""Problems listed in one report, likewise."""
+
+
 def sort_problems(problems: Iterable[Problem]) -> tuple[Problem, ...]:
-    """By file, then line: a report reads file by file, top to bottom."""
-    return tuple(sorted(problems, key=lambda p: (p.file, p.line or 0)))
+    """By file, then line: a report reads file by file, top to bottom. A file built to break
+    every rule on every line (a history of a million bad records) is listed up to
+    ``MAX_PROBLEMS_PER_FILE`` and the report up to ``MAX_PROBLEMS``, each with a last problem
+    counting the rest, so a report's size is bounded whatever the change holds."""
+    ordered = sorted(problems, key=lambda p: (p.file, p.line or 0))
+    listed: list[Problem] = []
+    for file, group in itertools.groupby(ordered, key=lambda p: p.file):
+        found = list(group)
+        listed.extend(found[:MAX_PROBLEMS_PER_FILE])
+        if len(found) > MAX_PROBLEMS_PER_FILE:
+            listed.append(_more(found[MAX_PROBLEMS_PER_FILE:], file, "in this file"))
+    if len(listed) > MAX_PROBLEMS:
+        listed[MAX_PROBLEMS:] = [_more(listed[MAX_PROBLEMS:], listed[MAX_PROBLEMS].file, "")]
+    return tuple(listed)
+
+
+def _more(left_out: Sequence[Problem], file: str, where: str) -> Problem:
+    rules = {p.rule for p in left_out}
+    return Problem(
+        file=file,
+        rule=rules.pop() if len(rules) == 1 else "limit",
+        message=f"and {len(left_out):,} more problems{' ' + where if where else ''}, not listed",
+        hint="fix the problems listed and run the check again",
+    )
 
 
 class InvalidRegistry(PromptshipError):

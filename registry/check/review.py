@@ -153,7 +153,7 @@ def review_change(
         if layout is not None:
             problems.append(layout)
             continue
-        found, added = _review_prompt(base, head, entry.name, parsed)
+        found, added = _review_prompt(base, head, entry.name, parsed, commits=len(steps))
         problems.extend(found)
         problems.extend(
             _promoted_content(head, entry.name, walk.promoted.get(entry.name, {}), parsed)
@@ -237,7 +237,7 @@ class _BaseHistory:
 
 
 def _review_prompt(
-    base: Tree, head: Tree, name: str, parsed: Parsed
+    base: Tree, head: Tree, name: str, parsed: Parsed, *, commits: int = 0
 ) -> tuple[list[Problem], list[HistoryRecord]]:
     """The tree rules and the change rules for one changed prompt folder. A folder the base has
     is judged against it even if the change removed and made it again in between: a retired
@@ -247,7 +247,7 @@ def _review_prompt(
     in_base = base.list_dir(prompt_dir(name)) is not None
     old_history = base.read(history_path(name)) if in_base else None
     new_history = head.read(history_path(name))
-    tail = _history_tail(name, old_history, new_history, problems)
+    tail = _history_tail(name, old_history, new_history, problems, commits=commits)
     problems.extend(prompt_rules(files, tail.records, first_new=tail.first_new))
     old_pointer = _pointer(base, name) if in_base else None
     if tail.appended:
@@ -278,8 +278,10 @@ class _Tail:
 
 
 def _history_tail(
-    name: str, old: bytes | None, new: bytes | None, problems: list[Problem]
+    name: str, old: bytes | None, new: bytes | None, problems: list[Problem], *, commits: int = 0
 ) -> _Tail:
+    """``commits``, when known, bounds the records a change may append: each commit that moves
+    production appends one, so more cannot be promotions (and are not parsed one by one)."""
     path = history_path(name)
     old = old or b""
     if new is None:
@@ -300,6 +302,19 @@ def _history_tail(
         )
         return _Tail(records=None, first_new=0, added=[], appended=False)
     appended = new.startswith(old)
+    appending = new.count(b"\n", len(old)) if appended and commits else 0
+    if appending > commits:
+        problems.append(
+            Problem(
+                file=path,
+                rule="commit",
+                message=f"the change appends {appending:,} records in "
+                f"{commits:,} commit{'s' if commits != 1 else ''}, but a commit that moves "
+                "production appends one",
+                hint="record promotions with 'promptship promote', one commit each",
+            )
+        )
+        return _Tail(records=None, first_new=0, added=[], appended=False)
     if appended and old.endswith(b"\n"):
         base_lines = old.count(b"\n")
         try:

@@ -98,3 +98,43 @@ def test_each_blob_is_read_once_across_commits(reg: Path) -> None:
     head = commit_chain(reg, "attack", [{DRAFT: one if n % 2 else two} for n in range(10)])
     verdict = check_base(reg, "base", head=head, options=("--max-bytes", "1000000"))
     assert (verdict.status, verdict.rules) == (0, set()), verdict.stderr
+
+
+HISTORY = "prompts/greeting/history.yaml"
+
+
+def repeated_records(repo: Path, count: int) -> str:
+    """The base's history with its last record written ``count`` more times: every copy breaks
+    the chain rules, none is a promotion."""
+    history = git(repo, "show", f"base:{HISTORY}")
+    return history + history.splitlines(keepends=True)[-1] * count
+
+
+def test_records_appended_beyond_one_a_commit_are_not_taken_for_promotions(reg: Path) -> None:
+    """100,000 records appended in two commits: refused at once, without parsing them, and
+    none reported as a promotion."""
+    grown = repeated_records(reg, 100_000)
+    head = commit_chain(reg, "attack", [{HISTORY: grown}, {HISTORY: grown + "\n"}])
+    verdict = check_base(reg, "base", head=head)
+    assert verdict.status == 1 and "commit" in verdict.rules, verdict.stderr
+    assert verdict.report["promotions"] == []
+    assert any("appends 100,00" in v["message"] for v in verdict.report["violations"])
+    assert len(verdict.report["violations"]) < 10
+    assert verdict.seconds < 30 and verdict.peak_mib < 300
+
+
+def test_a_file_breaking_a_rule_on_every_line_is_reported_within_bounds(reg: Path) -> None:
+    """A history rewritten into 100,000 records that break the chain: the report lists the
+    first problems of the file and counts the rest, in seconds."""
+    history = repeated_records(reg, 100_000)
+    rewritten = history.replace('"notes": "Initial release"', '"notes": "Rewritten"', 1)
+    head = commit_on(reg, "attack", {HISTORY: rewritten})
+    verdict = check_base(reg, "base", head=head)
+    assert verdict.status == 1 and "append-only" in verdict.rules, verdict.stderr
+    listed = [v for v in verdict.report["violations"] if v["file"] == HISTORY]
+    assert 20 < len(listed) <= 51
+    assert (
+        listed[-1]["message"].startswith("and ")
+        and "more problems in this file" in (listed[-1]["message"])
+    )
+    assert verdict.seconds < 60
