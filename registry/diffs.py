@@ -213,8 +213,49 @@ def _same_value(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+MAX_LINE_PAIRS = 250_000
+"""Lines compared pairwise, past the lines both versions share at their start and end: beyond
+it the differing middle is shown as one replacement, since the matcher's cost grows with the
+product of the lengths (10,000 lines built to defeat it took it 50 s)."""
+
+
+class _Coarse(difflib.SequenceMatcher[str]):
+    """The shared start and end kept, everything between them replaced."""
+
+    def __init__(self, old: list[str], new: list[str]) -> None:
+        super().__init__(a=old, b=new, autojunk=False)
+        self.old, self.new = old, new
+
+    def get_opcodes(
+        self,
+    ) -> list[tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]]:
+        a, b = self.old, self.new
+        start = 0
+        while start < min(len(a), len(b)) and a[start] == b[start]:
+            start += 1
+        end = 0
+        while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+            end += 1
+        codes: list[tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]]
+        codes = [("equal", 0, start, 0, start)] if start else []
+        codes.append(("replace", start, len(a) - end, start, len(b) - end))
+        if end:
+            codes.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+        return codes
+
+
+def _matcher(old: list[str], new: list[str]) -> difflib.SequenceMatcher[str]:
+    shared = 0
+    while shared < min(len(old), len(new)) and old[shared] == new[shared]:
+        shared += 1
+    middle = (len(old) - shared) * (len(new) - shared)
+    if middle > MAX_LINE_PAIRS:
+        return _Coarse(old, new)
+    return difflib.SequenceMatcher(a=old, b=new)
+
+
 def _hunks(old: list[str], new: list[str], context: int) -> Iterator[Hunk]:
-    matcher = difflib.SequenceMatcher(a=old, b=new)
+    matcher = _matcher(old, new)
     for group in matcher.get_grouped_opcodes(context):
         lines: list[DiffLine] = []
         for tag, i1, i2, j1, j2 in group:

@@ -172,3 +172,31 @@ def test_cli_refusals(sample: Cli, args: tuple[str, ...], message: str) -> None:
     assert message in result.stderr
     assert "hint:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_diff_built_to_defeat_the_matcher_is_one_replacement_between_shared_ends() -> None:
+    """10,000 lines of 101 repeated values, shuffled: the line matcher would take about a minute
+    on them; past MAX_LINE_PAIRS the middle is shown as one replacement, the shared start and end
+    kept as context."""
+    old = ["same start", *(f"l{i % 101}" for i in range(10_000)), "same end"]
+    new = ["same start", *(f"l{(i * 7 + 3) % 101}" for i in range(10_000)), "same end"]
+    (hunk,) = registry.diffs._hunks(old, new, 1)
+    ops = [line.op for line in hunk.lines]
+    assert ops == [" ", *["-"] * 10_000, *["+"] * 10_000, " "]
+    assert [line.text for line in hunk.lines if line.op == "+"] == new[1:-1]
+    assert (hunk.old_start, hunk.old_count, hunk.new_start, hunk.new_count) == (
+        1,
+        10_002,
+        1,
+        10_002,
+    )
+
+
+def test_a_long_version_with_one_changed_line_still_shows_only_that_line() -> None:
+    old = [f"line {i}" for i in range(5_000)]
+    new = [*old[:2_500], "changed", *old[2_501:]]
+    (hunk,) = registry.diffs._hunks(old, new, 3)
+    assert [line.op + line.text for line in hunk.lines if line.op != " "] == [
+        "-line 2500",
+        "+changed",
+    ]

@@ -53,12 +53,29 @@ def test_the_key_is_exchanged_for_a_strict_http_only_cookie_and_leaves_the_addre
         assert answer.headers["location"] == "/prompts/greeting?archived=1&tag=a&tag=b"
         cookie = answer.headers["set-cookie"]
         name_value, *attributes = [part.strip() for part in cookie.split(";")]
-        assert name_value.startswith("promptship_ui=")
+        assert name_value.startswith(f"promptship_ui_{ui.port}=")
         assert ui.token not in cookie
         assert {a.lower() for a in attributes} == {"httponly", "samesite=strict", "path=/"}
         shown = client.get("/prompts/greeting", headers={"cookie": name_value})
         assert shown.status_code == 200
         assert "greeting" in shown.text
+
+
+def test_the_key_opens_the_page_once(ui: UiServer) -> None:
+    """Whoever reads the address later (from a process list, a shell history) gets nothing."""
+    first = httpx.get(ui.url, follow_redirects=False)
+    assert first.status_code == 303 and "set-cookie" in first.headers
+    again = httpx.get(ui.url, follow_redirects=False)
+    assert again.status_code == 403 and "set-cookie" not in again.headers
+    assert "used already" in again.text
+    cookie = first.headers["set-cookie"].split(";")[0]
+    assert httpx.get(ui.base + "/", headers={"cookie": cookie}).status_code == 200
+
+
+def test_the_exchange_redirects_within_this_server_only(ui: UiServer) -> None:
+    answer = httpx.get(f"{ui.base}//evil.example/?token={ui.token}", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/evil.example/"
 
 
 @pytest.mark.parametrize("key", ["", "wrong", "x" * 43])
@@ -391,3 +408,22 @@ def _assert_inert(page: Page, where: str) -> None:
         "bold": 0,
         "handlers": [],
     }, where
+
+
+def test_a_chunked_body_past_the_limit_is_refused_unread(ui: UiServer, sample: Cli) -> None:
+    """No Content-Length to check beforehand: the bytes are counted as they arrive."""
+    before = head(sample.path)
+
+    def body() -> Iterator[bytes]:
+        # Fields under the form parser's own limit of a field, over ours of a body in all.
+        for number in range(20):
+            yield f"field{number}=".encode() + b"x" * 500_000 + b"&"
+
+    with _signed_in(ui) as client:
+        answer = client.post(
+            "/prompts/greeting/details",
+            content=body(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert answer.status_code == 413
+    assert head(sample.path) == before

@@ -2,8 +2,8 @@
 
 - The server listens on 127.0.0.1 only (``server``).
 - The address it prints carries a random token. The first request exchanges it for a session
-  cookie (HttpOnly, SameSite=Strict) and is sent to the same address without it, so the token
-  leaves the address bar and is never sent on.
+  cookie (HttpOnly, SameSite=Strict, named after the port) and is sent to the same address
+  without it, so the token leaves the address bar and is never sent on; the token works once.
 - Every request needs that cookie and a ``Host`` naming this server (``127.0.0.1:PORT`` or
   ``localhost:PORT``): a site that points its own name at 127.0.0.1 (DNS rebinding) sends its own
   name as ``Host`` and is refused, cookie or not.
@@ -98,6 +98,9 @@ class Guard:
         self.keys = keys
         self.hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
         self.origins = frozenset(f"http://{host}" for host in self.hosts)
+        # Cookies are not kept apart by port: the name keeps two pages' sessions apart.
+        self.cookie = f"{COOKIE}_{port}"
+        self.key_used = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -118,7 +121,7 @@ class Guard:
         if token is not None:
             await self._exchange(request, token, respond)
             return
-        if not _same(request.cookies.get(COOKIE), self.keys.session):
+        if not _same(request.cookies.get(self.cookie), self.keys.session):
             await respond.refuse(
                 403,
                 "Open the address that 'promptship ui' printed (it carries a one-time key), "
@@ -130,6 +133,7 @@ class Guard:
             if refusal:
                 await respond.refuse(403, refusal)
                 return
+            receive = _bounded(receive)
         await self.app(scope, receive, respond.send)
 
     async def _exchange(self, request: Request, token: str, respond: _Responder) -> None:
@@ -138,19 +142,30 @@ class Guard:
                 403, "This key is not the one promptship ui printed; open the address it printed."
             )
             return
+        if self.key_used:
+            # The address may have been read by someone else (a process list, a history file):
+            # it opens the page once, for whoever comes first.
+            await respond.refuse(
+                403,
+                "The key in this address was used already: it opens the page once. Go on in "
+                "the browser that opened it, or start promptship ui again for a new address.",
+            )
+            return
+        self.key_used = True
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-        target = request.url.path + (f"?{urlencode(kept)}" if kept else "")
+        # A path of this server only: '//host/' would send the browser to another site.
+        target = "/" + request.url.path.lstrip("/") + (f"?{urlencode(kept)}" if kept else "")
         cookie = SimpleCookie()
-        cookie[COOKIE] = self.keys.session
-        cookie[COOKIE]["httponly"] = True
-        cookie[COOKIE]["samesite"] = "Strict"
-        cookie[COOKIE]["path"] = "/"
+        cookie[self.cookie] = self.keys.session
+        cookie[self.cookie]["httponly"] = True
+        cookie[self.cookie]["samesite"] = "Strict"
+        cookie[self.cookie]["path"] = "/"
         await respond.send_plain(
             303,
             b"",
             extra=[
                 (b"location", target.encode()),
-                (b"set-cookie", cookie[COOKIE].OutputString().encode()),
+                (b"set-cookie", cookie[self.cookie].OutputString().encode()),
             ],
         )
 
@@ -165,6 +180,23 @@ class Guard:
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return "The form is too large."
         return None
+
+
+def _bounded(receive: Receive) -> Receive:
+    """``receive`` refusing a body past ``MAX_BODY_BYTES`` however it is framed: a chunked body
+    carries no Content-Length to check beforehand."""
+    size = 0
+
+    async def counted() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > MAX_BODY_BYTES:
+                raise HTTPException(413, "The form is too large.")
+        return message
+
+    return counted
 
 
 class _Responder:
