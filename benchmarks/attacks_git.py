@@ -57,14 +57,20 @@ def files(count: int) -> Callable[[Path], Verdict]:
 def history_rewrites(count: int, size: int) -> Callable[[Path], Verdict]:
     """``count`` commits each appending to a history of ``size`` bytes: distinct large blobs."""
 
-    def attack(repo: Path) -> Verdict:
+    def build(repo: Path) -> str:
         history = git(repo, "show", "base:prompts/greeting/history.yaml")
         line = history.splitlines(keepends=True)[-1]
         grown = history + line * (size // len(line))
         steps: list[dict[str, str | None]] = [
             {"prompts/greeting/history.yaml": grown + line * n} for n in range(count)
         ]
-        head = commit_chain(repo, "attack", steps)
+        return commit_chain(repo, "attack", steps)
+
+    def attack(repo: Path) -> Verdict:
+        # Built in its own frame, so its gigabyte of text is freed before the check starts: a
+        # process forked from a large one reports the parent's size as its peak (Linux keeps
+        # the high-water mark across exec).
+        head = build(repo)
         return check_base(repo, "base", head=head)
 
     return attack

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -208,23 +208,40 @@ def check_base(
     ``options`` (``--max-commits 50``) when given."""
     if head is not None:
         git(repo, "checkout", "-q", "--detach", head)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "cli", "check", "--base", base, "--format", "json", *options],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - start
-    # ru_maxrss of children is the largest of any child so far: meaningful when it grew.
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    command = [sys.executable, "-m", "cli", "check", "--base", base, "--format", "json", *options]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=repo, stdout=out, stderr=err)
+        status, peak = _wait_measured(process)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    done = subprocess.CompletedProcess(command, status, stdout, stderr)
     try:
         report = json.loads(done.stdout) if done.stdout.strip() else {}
     except ValueError:
         report = {"unparsed": done.stdout}
     return Verdict(done.returncode, report, done.stderr, seconds, peak)
+
+
+def _wait_measured(process: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """The exit status and the peak memory (MiB) of that process alone: its own high-water mark
+    (``VmHWM``) read while it runs, where the system shows one. Not the resource usage a reaped
+    child reports: on Linux that starts from the parent's size at fork, and a test process that
+    built a large attack would be counted in."""
+    status = Path(f"/proc/{process.pid}/status")
+    peak_kib = 0
+    while process.poll() is None:
+        try:
+            text = status.read_text()
+        except OSError:
+            text = ""  # not on Linux, or already gone
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kib = max(peak_kib, int(line.split()[1]))
+        time.sleep(0.005)
+    return process.wait(), peak_kib / 1024
 
 
 def registry_at_base(repo: Path, cache: Path) -> Registry:
