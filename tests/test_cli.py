@@ -462,3 +462,21 @@ def test_a_work_tree_read_never_follows_a_symlinked_folder(repo: Path, tmp_path:
     assert snapshot.list_dir("prompts/evil/versions") is None
     status, _, err = run_main(repo, "test", "evil@1")
     assert status == 1 and "no prompt named 'evil'" in err
+
+
+def test_help_loads_no_git_yaml_template_or_web_library() -> None:
+    """Start-up stays lazy: '--help' needs click alone."""
+    script = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('pygit2', 'yaml', 'jinja2', 'starlette', 'uvicorn', 'httpx', 'filelock')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
