@@ -280,8 +280,9 @@ class _Tail:
 def _history_tail(
     name: str, old: bytes | None, new: bytes | None, problems: list[Problem], *, commits: int = 0
 ) -> _Tail:
-    """``commits``, when known, bounds the records a change may append: each commit that moves
-    production appends one, so more cannot be promotions (and are not parsed one by one)."""
+    """``commits``, when known, bounds the records a change may append to the base's history:
+    each commit that moves production appends one, so more cannot be promotions (and are not
+    parsed one by one)."""
     path = history_path(name)
     old = old or b""
     if new is None:
@@ -302,7 +303,9 @@ def _history_tail(
         )
         return _Tail(records=None, first_new=0, added=[], appended=False)
     appended = new.startswith(old)
-    appending = new.count(b"\n", len(old)) if appended and commits else 0
+    # A folder new to the change may carry a whole history (a renamed prompt's): only appends
+    # to a history the base has are promotions of this change.
+    appending = new.count(b"\n", len(old)) if appended and old and commits else 0
     if appending > commits:
         problems.append(
             Problem(
