@@ -219,38 +219,33 @@ it the differing middle is shown as one replacement, since the matcher's cost gr
 product of the lengths (10,000 lines built to defeat it took it 50 s)."""
 
 
+_Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
+
+
 class _Coarse(difflib.SequenceMatcher[str]):
-    """The shared start and end kept, everything between them replaced."""
+    """The shared start and end kept, everything between them one replacement."""
 
-    def __init__(self, old: list[str], new: list[str]) -> None:
+    def __init__(self, old: list[str], new: list[str], start: int, end: int) -> None:
         super().__init__(a=old, b=new, autojunk=False)
-        self.old, self.new = old, new
-
-    def get_opcodes(
-        self,
-    ) -> list[tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]]:
-        a, b = self.old, self.new
-        start = 0
-        while start < min(len(a), len(b)) and a[start] == b[start]:
-            start += 1
-        end = 0
-        while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
-            end += 1
-        codes: list[tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]]
-        codes = [("equal", 0, start, 0, start)] if start else []
-        codes.append(("replace", start, len(a) - end, start, len(b) - end))
+        self.codes: list[_Opcode] = [("equal", 0, start, 0, start)] if start else []
+        self.codes.append(("replace", start, len(old) - end, start, len(new) - end))
         if end:
-            codes.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
-        return codes
+            self.codes.append(("equal", len(old) - end, len(old), len(new) - end, len(new)))
+
+    def get_opcodes(self) -> list[_Opcode]:
+        return self.codes
 
 
 def _matcher(old: list[str], new: list[str]) -> difflib.SequenceMatcher[str]:
-    shared = 0
-    while shared < min(len(old), len(new)) and old[shared] == new[shared]:
-        shared += 1
-    middle = (len(old) - shared) * (len(new) - shared)
-    if middle > MAX_LINE_PAIRS:
-        return _Coarse(old, new)
+    shortest = min(len(old), len(new))
+    start = 0
+    while start < shortest and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    if (len(old) - start - end) * (len(new) - start - end) > MAX_LINE_PAIRS:
+        return _Coarse(old, new, start, end)
     return difflib.SequenceMatcher(a=old, b=new)
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pygit2
@@ -55,42 +57,48 @@ def busy() -> RepositoryError:
     return RepositoryError("busy", hint="wait")
 
 
-def test_the_clones_lock_dies_with_the_process_holding_it(repo: Path, tmp_path: Path) -> None:
+@contextmanager
+def holder(tmp_path: Path, holding: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Another process that enters the ``with`` statement ``holding`` names and waits there,
+    started and (if the test has not) killed; yields once it holds the lock."""
     ready = tmp_path / "ready"
-    holder = subprocess.Popen(
+    process = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            textwrap.dedent(
-                f"""
-                import pathlib, time, pygit2
-                from registry.git.worktree import locked
-                with locked(pygit2.Repository({str(repo)!r})):
-                    pathlib.Path({str(ready)!r}).write_text("held")
-                    time.sleep(120)
-                """
-            ),
+            f"import pathlib, time, pygit2\n"
+            f"from registry.errors import RepositoryError\n"
+            f"from registry.git import lockfile, worktree\n"
+            f"with {holding}:\n"
+            f"    pathlib.Path({str(ready)!r}).write_text('held')\n"
+            f"    time.sleep(120)\n",
         ],
         cwd=ROOT,
     )
     try:
         deadline = time.monotonic() + 60
         while not ready.exists():
-            assert holder.poll() is None and time.monotonic() < deadline
+            assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_clones_lock_dies_with_the_process_holding_it(repo: Path, tmp_path: Path) -> None:
+    holding = f"worktree.locked(pygit2.Repository({str(repo)!r}))"
+    with holder(tmp_path, holding) as process:
         lock_file = Path(pygit2.Repository(str(repo)).path) / "promptship.lock"
         with pytest.raises(RepositoryError, match="busy"), held(lock_file, wait=0.2, busy=busy):
             pass
-        holder.send_signal(signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
-        holder.wait(timeout=30)
+        process.send_signal(signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+        process.wait(timeout=30)
         began = time.monotonic()
         with locked(pygit2.Repository(str(repo))):
             waited = time.monotonic() - began
         assert waited < 5, "the lock outlived the process that held it"
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
 
 
 @pytest.mark.parametrize("implementation", ["held", "_held_by_filelock"])
@@ -99,36 +107,18 @@ def test_each_lock_is_exclusive_and_dies_with_its_process(
 ) -> None:
     """The lock of Linux and macOS (flock) and the one Windows uses (filelock, run here too):
     a second holder waits and is told the lock is busy; killing the holder frees it."""
-    lock_file, ready = tmp_path / "promptship.lock", tmp_path / "ready"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import pathlib, time
-                from registry.errors import RepositoryError
-                from registry.git.lockfile import {implementation} as hold
-                with hold(pathlib.Path({str(lock_file)!r}), wait=5, busy=RepositoryError):
-                    pathlib.Path({str(ready)!r}).write_text("held")
-                    time.sleep(120)
-                """
-            ),
-        ],
-        cwd=ROOT,
+    lock_file = tmp_path / "promptship.lock"
+    holding = (
+        f"lockfile.{implementation}(pathlib.Path({str(lock_file)!r}), wait=5, busy=RepositoryError)"
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not ready.exists():
-            assert holder.poll() is None and time.monotonic() < deadline
-            time.sleep(0.02)
+    with holder(tmp_path, holding) as process:
         hold = getattr(lockfile, implementation)
         began = time.monotonic()
         with pytest.raises(RepositoryError, match="busy"), hold(lock_file, wait=0.3, busy=busy):
             pass
         assert time.monotonic() - began >= 0.3
-        holder.kill()
-        holder.wait(timeout=30)
+        process.kill()
+        process.wait(timeout=30)
         # Free now, and it excludes the other implementation too.
         with (
             hold(lock_file, wait=5, busy=busy),
@@ -136,10 +126,6 @@ def test_each_lock_is_exclusive_and_dies_with_its_process(
             held(lock_file, wait=0, busy=busy),
         ):
             pass
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-            holder.wait()
 
 
 def test_write_atomic_fsyncs_the_file_then_its_folder(

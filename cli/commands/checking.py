@@ -6,6 +6,8 @@ import os
 
 import click
 
+from registry.check.limits import DEFAULT_LIMITS, Limits
+
 from ..session import Session, pass_session
 
 
@@ -41,7 +43,7 @@ from ..session import Session, pass_session
 @click.option(
     "--max-commits",
     type=click.IntRange(min=1),
-    default=1_000,
+    default=DEFAULT_LIMITS.commits,
     show_default=True,
     metavar="N",
     help="With --base: refuse to check a change of more commits than this.",
@@ -49,7 +51,7 @@ from ..session import Session, pass_session
 @click.option(
     "--max-files",
     type=click.IntRange(min=1),
-    default=20_000,
+    default=DEFAULT_LIMITS.files,
     show_default=True,
     metavar="N",
     help="With --base: refuse to check a change that touches more files under prompts/ than "
@@ -58,7 +60,7 @@ from ..session import Session, pass_session
 @click.option(
     "--max-bytes",
     type=click.IntRange(min=1),
-    default=256 << 20,
+    default=DEFAULT_LIMITS.bytes,
     show_default=True,
     metavar="N",
     help="With --base: refuse to check a change whose files to read hold more bytes than this.",
@@ -83,7 +85,7 @@ def check(
     from registry.check.pool import TreeSource, check_registry
     from registry.check.report import github_report, json_report, markdown_summary, text_report
     from registry.errors import InputError
-    from registry.git.ranges import Limits, check_change, resolve_commit
+    from registry.git.ranges import check_change, resolve_commit
 
     store = session.store()
     if base is not None:

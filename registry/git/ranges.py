@@ -10,12 +10,11 @@ seconds rather than a check that runs for hours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pygit2
 from pygit2.enums import FileMode, SortMode
 
 from ..check.attributes import ATTRIBUTES_FILE, check_attributes
+from ..check.limits import DEFAULT_LIMITS, Limits
 from ..check.outcome import CheckOutcome
 from ..check.review import CommitStep, Parsed, TreeChange, review_change
 from ..check.tree import check_root
@@ -26,23 +25,12 @@ from ..snapshot import Entry
 from . import refs
 from .store import KINDS, BlobCache, GitSnapshot, GitStore, common_dir
 
-__all__ = ["Limits", "check_change", "resolve_commit"]
+__all__ = ["check_change", "resolve_commit"]
 
 _FETCH_HINT = (
     "fetch the full history: 'git fetch --unshallow origin' (in GitHub Actions, "
     "actions/checkout with 'fetch-depth: 0')"
 )
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Limits:
-    """What one check of a change may read: commits between base and head, files changed
-    (added up over those commits), and bytes of file contents. Past a limit the check stops
-    with an error naming it and the option that raises it."""
-
-    commits: int = 1_000
-    files: int = 20_000
-    bytes: int = 256 << 20
 
 
 def check_change(
@@ -52,7 +40,7 @@ def check_change(
     touches, and the rules against the base. The base compared with is the merge base of the
     two, so a head that is behind its base is judged on its own changes."""
     try:
-        return _check_change(store.repo, base, head or "HEAD", limits or Limits())
+        return _check_change(store.repo, base, head or "HEAD", limits or DEFAULT_LIMITS)
     except pygit2.GitError as exc:  # an object the walk or a diff needed is missing or corrupt
         raise BrokenObject("a commit or tree between the base and the head", str(exc)) from None
 
