@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from helpers.attack import blob_tree, check_base, commit_on, commit_tree, registry_at_base
+from helpers.cli import run_main
 from helpers.gitrepo import git
 from registry import Registry as Reader
 from registry.errors import PromptshipError
@@ -160,3 +161,32 @@ def test_a_tag_and_a_description_of_a_megabyte_are_read_in_linear_time(base: Pat
     path = "prompts/notes/prompt.yaml"
     info = git(base, "show", f"base:{path}")
     refused(base, {path: info.replace("tags: []", "tags: [" + "a-" * 300_000 + "b!]")}, "schema")
+
+
+def test_two_versions_built_to_defeat_the_line_matcher_diff_in_one_replacement(
+    base: Path,
+) -> None:
+    """10,000 lines of 101 repeated values in two orders: both versions pass the check, and
+    'promptship diff' (and the web page's compare tab, on the same code) shows the differing
+    middle as one replacement instead of running the line matcher for about a minute."""
+    first = "\n  ".join(f"l{i % 101}" for i in range(10_000))
+    second = "\n  ".join(f"l{(i * 7 + 3) % 101}" for i in range(10_000))
+    commit_on(
+        base,
+        "attack",
+        {
+            NOTES.replace("/1.yaml", "/2.yaml"): notes_v2(base, content=f"content: |-\n  {first}"),
+        },
+    )
+    git(base, "checkout", "-q", "--detach", "attack")
+    version_3 = notes_v2(base, content=f"content: |-\n  {second}").replace(
+        "version: 2", "version: 3"
+    )
+    commit_on(base, "attack", {NOTES.replace("/1.yaml", "/3.yaml"): version_3})
+    git(base, "checkout", "-q", "--detach", "attack")
+    assert check_base(base, "base").status == 0
+    status, out, err = run_main(base, "diff", "notes", "2", "3", "--json")
+    assert status == 0, err
+    (hunk,) = json.loads(out)["hunks"]
+    ops = [line[0] for line in hunk["lines"]]
+    assert ops == ["-"] * 10_000 + ["+"] * 10_000
