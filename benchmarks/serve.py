@@ -9,6 +9,8 @@ one generated registry (see generate.py; cached under benchmarks/out/ like run.p
 
 - start to ready: from starting ``promptship serve`` to ``/readyz`` answering 200 (the first
   commit verified by the full check and its answers prepared), with the CPU seconds it took;
+  then restart to ready, the median of the later starts, which find the prompt folders
+  verified before in the cache folder and check only what changed (``--starts``);
 - ``GET /v1/prompts/{name}`` for random names with keep-alive (wrk, a Lua script, 64
   connections), beside ``baseline_app.py``: one fixed JSON body of the same size from the same
   uvicorn; and the same requests revalidated with ``If-None-Match`` (all ``304``). The three
@@ -63,6 +65,7 @@ from run import (  # noqa: E402
 
 TARGETS = {
     "start_to_ready_s": ("<=", 5.0),
+    "restart_to_ready_s": ("<=", 5.0),
     "rps_ratio": (">=", 0.8),
     "p99_ms": ("<=", 10.0),
     "revalidate_ratio": (">=", 1.0),
@@ -231,11 +234,19 @@ def measure_start(bench: Bench, runs: int) -> Server:
         samples.append(wait_ready(server))
         cpu.append(tree_cpu_seconds(server.process.pid))
     assert server is not None
-    bench.figures["start_to_ready_s"] = statistics.median(samples)
-    bench.figures["start_cpu_s"] = statistics.median(cpu)
+    # The first start has an empty cache folder and checks every prompt folder; later ones
+    # find the folders verified before and check none (a restart, the common case).
+    bench.figures["start_to_ready_s"] = samples[0]
+    bench.figures["start_cpu_s"] = cpu[0]
+    if len(samples) > 1:
+        bench.figures["restart_to_ready_s"] = statistics.median(samples[1:])
     bench.notes["start_samples_s"] = [round(s, 2) for s in samples]
-    served = [json.loads(x) for x in server.log.read_text().splitlines() if '"served"' in x]
-    bench.notes["first_verify_s"] = served[0]["seconds"] if served else None
+    deadline = time.monotonic() + 10  # /readyz answers as the log line is being written
+    served: list[dict[str, Any]] = []
+    while not served and time.monotonic() < deadline:
+        served = [json.loads(x) for x in server.log.read_text().splitlines() if '"served"' in x]
+        time.sleep(0.05)
+    bench.notes["last_start_verify_s"] = served[0]["seconds"] if served else None
     return server
 
 
@@ -390,31 +401,33 @@ def push_promotion(bench: Bench, drafts: Drafts) -> tuple[str, float]:
     return commit, time.monotonic()
 
 
-def send_webhook(url: str) -> None:
-    import httpx
-
+def send_webhook(client: Any, url: str) -> None:
+    """Post a push webhook signed as GitHub signs it, on a client opened before the push (as
+    GitHub's is: a client's own start-up is not the server's latency)."""
     body = json.dumps({"ref": "refs/heads/main"}).encode()
     signature = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
-    httpx.post(
+    client.post(
         f"{url}/v1/webhook",
         content=body,
         headers={"X-Hub-Signature-256": signature, "X-GitHub-Event": "push"},
-        timeout=60,
     ).raise_for_status()
 
 
 def measure_propagation(
     bench: Bench, server: Server, drafts: Drafts, count: int, key: str, webhook: bool = False
 ) -> None:
+    import httpx
+
     arrivals = Arrivals(server.url)
     delays = []
     try:
-        for _ in range(count):
-            commit, pushed = push_promotion(bench, drafts)
-            if webhook:
-                send_webhook(server.url)
-            delays.append((arrivals.wait(commit) - pushed) * 1000)
-            time.sleep(0.05)
+        with httpx.Client(timeout=60) as client:
+            for _ in range(count):
+                commit, pushed = push_promotion(bench, drafts)
+                if webhook:
+                    send_webhook(client, server.url)
+                delays.append((arrivals.wait(commit) - pushed) * 1000)
+                time.sleep(0.05)
     finally:
         arrivals.close()
     delays.sort()

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from helpers.inmemory import add_prompt, add_version, promote_version
+from helpers.inmemory import add_prompt, add_version, promote_version, sound_registry
+from registry.check.tree import folder_problems, read_prompt
 from registry.errors import InputError
 from registry.read.export import export_bundle
 from registry.read.versions import SnapshotReader
@@ -16,7 +17,7 @@ from registry.snapshot import DictSnapshot
 from registry.web.errors import BadSignature
 from registry.web.events import RING, EventHub, commit_frame
 from registry.web.hosts import check_binding, is_loopback
-from registry.web.served import Lazy, PreparedPrompt, Served, prepare_prompt
+from registry.web.served import Lazy, PreparedPrompt, Served, prepare_checked, prepare_prompt
 from registry.web.webhook import check_signature, pushed_ref
 
 
@@ -43,6 +44,22 @@ def test_the_prepared_bundle_is_the_export(registry: DictSnapshot) -> None:
     assert sorted(served.production) == ["greeting", "support"]
     rows = json.loads(served.listing.body)["prompts"]
     assert [r["name"] for r in rows] == ["draft", "greeting", "support"]
+
+
+def test_answers_prepared_from_the_checked_files_are_those_read_afresh(
+    registry: DictSnapshot,
+) -> None:
+    # A cold start prepares every prompt from what the check parsed; a later commit prepares
+    # the prompts it changes by reading them: both must give the same bytes and ETags.
+    snapshot = promote_version(add_version(registry, "greeting", "Hi {{ name }}"), "greeting", 2)
+    snapshot = add_version(snapshot, "support", [("system", "Help {{ company }} now")])
+    for case in (snapshot, sound_registry()):
+        fresh = prepared(case)
+        assert fresh
+        for name, answers in fresh.items():
+            files = read_prompt(case, name)
+            assert folder_problems(files) == []
+            assert prepare_checked(case, files) == answers
 
 
 def test_a_promotion_changes_one_etag_and_one_event_item(registry: DictSnapshot) -> None:

@@ -52,7 +52,9 @@ class CheckOutcome:
     """The result of ``check``: of a whole tree (``base`` is ``None``) or of a change.
 
     ``prompts`` counts the prompt folders checked; ``base`` is the commit compared with (the
-    merge base of the base named and the head), ``commits`` how many commits lie between."""
+    merge base of the base named and the head), ``commits`` how many commits lie between, and
+    ``touched`` names the entries of ``prompts/`` that differ between the two (changed, added or
+    gone)."""
 
     problems: tuple[Problem, ...]
     prompts: int
@@ -61,6 +63,7 @@ class CheckOutcome:
     base: str | None = None
     head: str | None = None
     commits: int = 0
+    touched: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

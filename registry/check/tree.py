@@ -20,6 +20,7 @@ from ..goldens import check_cases
 from ..history import HistoryRecord, parse_history, same_promotion
 from ..model import (
     Pointer,
+    PromptInfo,
     Version,
     digest_of,
     load_file,
@@ -44,11 +45,13 @@ from ..templates import check_template
 from .attributes import check_attributes
 
 __all__ = [
+    "PromptFiles",
     "check_entry",
     "check_layout",
     "check_prompts",
     "check_root",
     "check_tree",
+    "folder_problems",
     "prompt_rules",
     "read_prompt",
 ]
@@ -147,7 +150,8 @@ class PromptFiles:
     ``versions`` maps each version file's number to its version, or to ``None`` when the file is
     there but unreadable; ``pointer_broken`` says ``production.yaml`` is there but unreadable;
     ``served_digest`` is the digest of the file the pointer names, computed from the mapping as
-    written, as any consumer computes it; ``history`` is ``None`` when not read or unreadable."""
+    written, as any consumer computes it; ``history`` is ``None`` when not read or unreadable;
+    ``info`` is ``None`` when ``prompt.yaml`` is missing or unreadable."""
 
     name: str
     versions: Mapping[int, Version | None]
@@ -156,11 +160,16 @@ class PromptFiles:
     served_digest: str | None
     history: tuple[HistoryRecord, ...] | None
     problems: tuple[Problem, ...]
+    info: PromptInfo | None = None
 
 
 def check_prompt(snapshot: Snapshot, name: str) -> list[Problem]:
     """The tree rules for one prompt folder."""
-    files = read_prompt(snapshot, name)
+    return folder_problems(read_prompt(snapshot, name))
+
+
+def folder_problems(files: PromptFiles) -> list[Problem]:
+    """The tree rules for one prompt folder, on what ``read_prompt`` read."""
     return [*files.problems, *prompt_rules(files, files.history)]
 
 
@@ -177,12 +186,13 @@ def read_prompt(snapshot: Snapshot, name: str, *, with_history: bool = True) -> 
             problems.append(_executable(path))
         elif want != entry.kind:
             problems.append(_layout(path, "is not part of the format"))
-    info = snapshot.read(prompt_file(name))
-    if info is None:
+    info = None
+    data = snapshot.read(prompt_file(name))
+    if data is None:
         problems.append(_layout(prompt_file(name), "is missing; every prompt folder has one"))
     else:
         try:
-            parse_prompt_info(info, path=prompt_file(name), prompt=name)
+            info = parse_prompt_info(data, path=prompt_file(name), prompt=name)
         except InvalidRegistry as exc:
             problems.extend(exc.problems)
     pointer, broken = _read_pointer(snapshot, name, problems)
@@ -199,6 +209,7 @@ def read_prompt(snapshot: Snapshot, name: str, *, with_history: bool = True) -> 
         served_digest=served,
         history=history,
         problems=tuple(problems),
+        info=info,
     )
 
 

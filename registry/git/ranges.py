@@ -23,7 +23,7 @@ from ..goldens import promotion_problems
 from ..names import PROMPTS_DIR
 from ..snapshot import Entry
 from . import refs
-from .store import KINDS, BlobCache, GitSnapshot, GitStore, common_dir
+from .store import KINDS, TREE_TYPE, BlobCache, GitSnapshot, GitStore, common_dir
 
 __all__ = ["check_change", "resolve_commit"]
 
@@ -87,6 +87,7 @@ def _check_change(repo: pygit2.Repository, base: str, head: str, limits: Limits)
         base=str(fork),
         head=str(head_commit.id),
         commits=len(steps),
+        touched=tuple(sorted([*(e.name for e in change.changed), *change.removed])),
     )
 
 
@@ -226,7 +227,12 @@ class _Listings:
         if tree.id not in self._seen:
             if len(self._seen) >= self._KEEP:
                 del self._seen[next(iter(self._seen))]
-            self._seen[tree.id] = {entry.name or "": (entry.id, entry.filemode) for entry in tree}
+            # A tree entry's mode is always the folder mode (libgit2 normalises it), so only
+            # other entries pay for ``filemode``, which builds an enum member per call.
+            self._seen[tree.id] = {
+                e.name or "": (e.id, FileMode.TREE if e.type == TREE_TYPE else e.filemode)
+                for e in tree
+            }
         return self._seen[tree.id]
 
 

@@ -23,6 +23,7 @@ from .refs import resolve_commit
 
 __all__ = [
     "KINDS",
+    "TREE_TYPE",
     "BlobCache",
     "GitSnapshot",
     "GitStore",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 _TREE_CACHE_LIMIT = 64 << 20
+TREE_TYPE = int(ObjectType.TREE)
+"""A tree entry's ``type``, compared as a plain int: cheaper than its ``filemode`` enum."""
 
 KINDS: dict[int, EntryKind] = {
     FileMode.BLOB: "file",
@@ -158,7 +161,7 @@ class GitSnapshot:
         obj = self._lookup(path)
         if not isinstance(obj, pygit2.Tree):
             return {}
-        return {e.name or "": str(e.id) for e in obj if isinstance(e, pygit2.Tree)}
+        return {e.name or "": str(e.id) for e in obj if e.type == TREE_TYPE}
 
 
 class GitStore:

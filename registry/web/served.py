@@ -20,10 +20,12 @@ from typing import Any
 import orjson
 
 from ..catalog import load_info, version_numbers
+from ..check.tree import PromptFiles
 from ..errors import PromptshipError
+from ..model import PromptInfo
 from ..names import pointer_path, prompt_dir
 from ..read.export import entry_json, entry_text, join_bundle
-from ..read.versions import PromptVersion, SnapshotReader
+from ..read.versions import PromptVersion, SnapshotReader, prompt_version
 from ..snapshot import Tree
 from .errors import error_body, status_of
 
@@ -33,6 +35,7 @@ __all__ = [
     "PreparedPrompt",
     "Served",
     "answer_json",
+    "prepare_checked",
     "prepare_prompt",
     "version_answer",
 ]
@@ -95,10 +98,41 @@ class PreparedPrompt:
 
 def prepare_prompt(snapshot: Tree, reader: SnapshotReader, name: str) -> PreparedPrompt:
     """``name``'s answers in ``snapshot`` (read through ``reader``, which remembers)."""
-    info = load_info(snapshot, name)
-    numbers = version_numbers(snapshot, name)
     pointer = snapshot.object_id(pointer_path(name))
-    production = reader.get(name) if pointer is not None else None
+    return _prepared(
+        snapshot,
+        name,
+        load_info(snapshot, name),
+        version_numbers(snapshot, name),
+        reader.get(name) if pointer is not None else None,
+    )
+
+
+def prepare_checked(snapshot: Tree, files: PromptFiles) -> PreparedPrompt:
+    """The answers of a prompt folder that passed the tree rules, from the files the check
+    read and parsed (none is read again). The rules guarantee what ``prepare_prompt`` would
+    otherwise check: ``prompt.yaml`` read, every version readable, and the production version
+    the pointer names published and holding what was promoted."""
+    assert files.info is not None and not files.problems
+    pointer = files.pointer
+    version = files.versions.get(pointer.version) if pointer is not None else None
+    assert pointer is None or version is not None
+    return _prepared(
+        snapshot,
+        files.name,
+        files.info,
+        sorted(files.versions),
+        prompt_version(version, pointer) if version is not None else None,
+    )
+
+
+def _prepared(
+    snapshot: Tree,
+    name: str,
+    info: PromptInfo,
+    numbers: list[int],
+    production: PromptVersion | None,
+) -> PreparedPrompt:
     row = {
         "name": name,
         "description": info.description,
@@ -112,7 +146,7 @@ def prepare_prompt(snapshot: Tree, reader: SnapshotReader, name: str) -> Prepare
         row=orjson.dumps(row, option=orjson.OPT_SORT_KEYS),
         production=version_answer(production) if production else None,
         export=entry_text(entry_json(production)) if production else None,
-        pointer=pointer,
+        pointer=snapshot.object_id(pointer_path(name)),
         version=production.version if production else None,
         digest=production.digest if production else None,
         folder=snapshot.object_id(prompt_dir(name)),
@@ -165,15 +199,39 @@ class Served:
         self.commit_header = (b"x-promptship-commit", commit.encode())
         self.prompts = prompts
         self.lazy = lazy
-        names = sorted(prompts)
-        ordered = [prompts[n] for n in names]
         self.production: dict[str, Answer] = {
-            p.name: p.production for p in ordered if p.production is not None
+            n: p.production for n, p in prompts.items() if p.production is not None
         }
-        self.listing = Answer.of(b'{"prompts":[' + b",".join(p.row for p in ordered) + b"]}\n")
-        # The bundle names its commit: one commit, one bundle, so the commit is its ETag.
-        bundle = join_bundle(commit, [p.export for p in ordered if p.export is not None])
-        self.export = Answer.of(bundle, etag=f'"{commit}"')
+        self._whole: tuple[Answer, Answer] | None = None
+        self._whole_lock = threading.Lock()
+
+    @property
+    def listing(self) -> Answer:
+        """Every prompt's row, by name."""
+        return self._answers_of_all()[0]
+
+    @property
+    def export(self) -> Answer:
+        """The export bundle."""
+        return self._answers_of_all()[1]
+
+    def warm(self) -> None:
+        """Build the answers about every prompt now, off the event loop: they are joined from
+        every prompt's part, which takes tens of milliseconds at 10,000 prompts, so a new
+        commit's event goes out first and they are built while it travels."""
+        self._answers_of_all()
+
+    def _answers_of_all(self) -> tuple[Answer, Answer]:
+        with self._whole_lock:
+            if self._whole is None:
+                ordered = [self.prompts[n] for n in sorted(self.prompts)]
+                listing = Answer.of(b'{"prompts":[' + b",".join(p.row for p in ordered) + b"]}\n")
+                # The bundle names its commit: one commit, one bundle, so the commit is its ETag.
+                bundle = join_bundle(
+                    self.commit, [p.export for p in ordered if p.export is not None]
+                )
+                self._whole = (listing, Answer.of(bundle, etag=f'"{self.commit}"'))
+            return self._whole
 
     def advance(
         self,

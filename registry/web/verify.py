@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 
 import pygit2
 
-from ..check.tree import check_layout, check_prompts
+from ..check.tree import check_layout, folder_problems, read_prompt
 from ..errors import Problem, PromptshipError, sort_problems
 from ..git.ranges import check_change
 from ..git.store import GitSnapshot, GitStore
-from ..names import PROMPTS_DIR, pointer_path
+from ..names import PROMPTS_DIR, pointer_path, prompt_dir
 from ..read.versions import SnapshotReader
-from .served import PreparedPrompt, prepare_prompt
+from .served import PreparedPrompt, prepare_checked, prepare_prompt
 
 __all__ = [
     "Verdict",
@@ -69,7 +69,7 @@ def verify_layout(repository: str, commit: str) -> Verdict:
     try:
         store = GitStore.open(repository)
         problems, names = check_layout(store.snapshot_at(commit))
-        folders = {name: str(oid) for name, oid in _folders(store.repo, commit).items()}
+        folders = _folders(store.repo, commit)
     except Exception as exc:
         return Verdict(commit=commit, problems=(_failure(exc),))
     return Verdict(commit=commit, problems=_lines(problems), names=tuple(names), folders=folders)
@@ -79,10 +79,18 @@ def verify_prompts(repository: str, commit: str, names: Sequence[str]) -> Verdic
     """The tree rules on ``names`` at ``commit``, and their answers when they pass."""
     try:
         snapshot = GitStore.open(repository).snapshot_at(commit)
-        problems = check_prompts(snapshot, names)
+        problems: list[Problem] = []
+        prompts: dict[str, PreparedPrompt | None] = {}
+        for name in names:
+            files = read_prompt(snapshot, name)
+            found = folder_problems(files)
+            problems.extend(found)
+            if not problems:
+                # Answers from the objects the check parsed: no file is parsed twice.
+                prompts[name] = prepare_checked(snapshot, files)
         if problems:
             return Verdict(commit=commit, problems=_lines(problems))
-        return Verdict(commit=commit, prompts=_prepare(snapshot, names))
+        return Verdict(commit=commit, prompts=prompts)
     except Exception as exc:
         return Verdict(commit=commit, problems=(_failure(exc),))
 
@@ -105,9 +113,12 @@ def verify_change(repository: str, served: str, tip: str) -> Verdict:
         outcome = check_change(store, served, tip)
         if not outcome.ok:
             return Verdict(commit=tip, problems=_lines(outcome.problems))
-        changed, removed = changed_folders(store.repo, served, tip)
+        # The tip descends from the served commit, so the check compared the two and names
+        # the prompt folders that differ; the tip passed it, so each one it still has is a
+        # prompt folder.
         snapshot = store.snapshot_at(tip)
-        prompts: dict[str, PreparedPrompt | None] = dict.fromkeys(removed)
+        changed = [n for n in outcome.touched if snapshot.object_id(prompt_dir(n)) is not None]
+        prompts: dict[str, PreparedPrompt | None] = dict.fromkeys(outcome.touched)
         prompts.update(_prepare(snapshot, changed))
         return Verdict(commit=tip, prompts=prompts)
     except Exception as exc:
@@ -152,16 +163,12 @@ def changed_pointers(repo: pygit2.Repository, old: str, new: str) -> list[str]:
     )
 
 
-def _folders(repo: pygit2.Repository, commit: str) -> dict[str, pygit2.Oid]:
+def _folders(repo: pygit2.Repository, commit: str) -> dict[str, str]:
     """The prompt folders of a commit and their tree ids. (libgit2's tree diff would do, but it
     takes ten times longer over a ``prompts/`` of 10,000 folders.)"""
-    tree = repo.revparse_single(commit).peel(pygit2.Commit).tree
-    if PROMPTS_DIR not in tree:
-        return {}
-    prompts = tree[PROMPTS_DIR]
-    if not isinstance(prompts, pygit2.Tree):
-        return {}
-    return {e.name or "": e.id for e in prompts if isinstance(e, pygit2.Tree)}
+    return GitSnapshot(repo, repo.revparse_single(commit).peel(pygit2.Commit)).folder_ids(
+        PROMPTS_DIR
+    )
 
 
 def _prepare(snapshot: GitSnapshot, names: Iterable[str]) -> dict[str, PreparedPrompt | None]:
