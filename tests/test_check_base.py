@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from helpers.registry_repo import Registry, build_base
+from registry.git.ranges import check_change
+from registry.git.store import GitStore
 
 G = "prompts/greeting"
 Action = Callable[[Registry], None]
@@ -411,6 +413,18 @@ def test_only_the_prompts_a_change_touches_are_read(reg: Registry) -> None:
     status, report, _ = reg.check("--base", "base")
     assert (status, report["prompts_checked"]) == (0, 1), report
     assert reg.check()[0] == 1
+
+
+def test_the_outcome_names_the_prompt_folders_a_change_touches(reg: Registry) -> None:
+    """What a server re-prepares after a tip passes: each prompt folder that differs, added or
+    gone, and no other."""
+    reg.ps("promote", "greeting", "3", "--yes")
+    reg.ps("create", "added", "--content", "New {{ thing }}")
+    reg.ps("delete", "faq", "--force")
+    outcome = check_change(GitStore.open(reg.path), "base")
+    assert outcome.ok, outcome.problems
+    assert outcome.touched == ("added", "faq", "greeting")
+    assert check_change(GitStore.open(reg.path), "base", "base").touched == ()
 
 
 def test_only_the_added_history_lines_are_parsed(reg: Registry) -> None:
