@@ -237,7 +237,7 @@ def _construct(text: str, path: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        builder = _Builder(loader, path)
+        builder = _Builder(loader, path, text)
         value = builder.build(node, 1)
         if "\t" in text:
             builder.check_tabs(text)
@@ -249,10 +249,12 @@ def _construct(text: str, path: str) -> Any:
 class _Builder:
     """Builds a document's value from its nodes, refusing what readers could read two ways."""
 
-    def __init__(self, loader: Any, path: str) -> None:
+    def __init__(self, loader: Any, path: str, text: str) -> None:
         self.loader = loader
         self.path = path
+        self.text = text
         self.blocks: list[tuple[int, int]] = []
+        self._lines: list[str] | None = None
 
     def refusal(self, node: Any, message: str, hint: str) -> YamlError:
         line = int(node.start_mark.line) + 1 if node.start_mark is not None else None
@@ -328,6 +330,7 @@ class _Builder:
                 raise self.refusal(node, f"has the tag {tag}", _NO_TAGS)
             if style in "|>":
                 self.blocks.append((int(node.start_mark.line), int(node.end_mark.line)))
+                self.check_block_header(node)
             elif style == '"' and _SURROGATE.search(value):
                 raise self.refusal(
                     node,
@@ -376,6 +379,22 @@ class _Builder:
             "is not a JSON value",
             "write a decimal like 0.25 or 1.5e+3, or quote it if it is text",
         )
+
+    def check_block_header(self, node: Any) -> None:
+        """A comment after ``|`` or ``>`` must be parted from it by a space: libyaml reads
+        ``|#`` as a block and a comment, YAML 1.2 readers refuse the file."""
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        mark = node.start_mark
+        line = self._lines[mark.line] if mark.line < len(self._lines) else ""
+        header = line[mark.column + 1 : mark.column + 4].lstrip("+-123456789")
+        if header.startswith("#"):
+            raise self.refusal(
+                node,
+                "a comment right after the block indicator (|# or >#): some readers read a "
+                "block of text, others refuse the file",
+                "put a space before the comment (| #note), or remove it",
+            )
 
     def check_tabs(self, text: str) -> None:
         """Tabs only inside blocks of text (| and >): elsewhere libyaml reads them as space

@@ -3,14 +3,16 @@ a rule is reported with its rule, file and line."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 
 from helpers.inmemory import edited, sound_registry, with_files
 from registry.check.tree import check_tree
+from registry.model import digest_of
 from registry.snapshot import DictSnapshot
-from registry.yamlsafe import MAX_FILE_BYTES, MAX_HISTORY_BYTES
+from registry.yamlsafe import MAX_FILE_BYTES, MAX_HISTORY_BYTES, load_yaml
 
 G = "prompts/greeting"
 Mutation = Callable[[DictSnapshot], DictSnapshot]
@@ -46,6 +48,15 @@ def _history_lines(change: Callable[[list[str]], list[str]]) -> Mutation:
         return with_files(s, **{f"{G}/history.yaml": "".join(change(lines)).encode()})
 
     return mutate
+
+
+def _pointer_digest(s: DictSnapshot) -> DictSnapshot:
+    """production.yaml given the digest of v2's file as written (readers that hash the normal
+    form then refuse it)."""
+    written = digest_of(load_yaml(s.files[f"{G}/versions/2.yaml"], path="v2"))
+    return edited(
+        s, f"{G}/production.yaml", lambda text: re.sub(r"digest: \S+", f"digest: {written}", text)
+    )
 
 
 BOMB = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -297,6 +308,13 @@ BROKEN: list[tuple[str, Mutation, str, str, int | None]] = [
     (
         "published file without its metadata key",
         _replace(f"{G}/versions/2.yaml", "metadata: {}\n", ""),
+        "digest",
+        f"{G}/versions/2.yaml",
+        None,
+    ),
+    (
+        "published file without its metadata key, production holding that file's digest",
+        lambda s: _pointer_digest(_replace(f"{G}/versions/2.yaml", "metadata: {}\n", "")(s)),
         "digest",
         f"{G}/versions/2.yaml",
         None,

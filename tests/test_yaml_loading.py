@@ -119,6 +119,10 @@ def test_plain_documents_load_as_with_pyyaml(text: str) -> None:
         "a: !!float x\n",
         "a: !!timestamp no\n",
         "x: !!python/object/apply:os.system ['true']\n",
+        "c: |#\n  text\n",
+        "c: >-#note\n  text\n",
+        "c: |2#\n  text\n",
+        "|#",
     ],
 )
 def test_unusual_documents_are_refused(text: str) -> None:

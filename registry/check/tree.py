@@ -342,14 +342,17 @@ def _production_rules(files: PromptFiles) -> list[Problem]:
                     message=f"names v{pointer.version}, which is {target.status}, not published",
                 )
             )
-        if pointer.digest != files.served_digest:
+        # Readers hash the file as written (any consumer) or its normal form (promptship's
+        # own): production must match both, or some reader refuses what the check passed.
+        if pointer.digest != files.served_digest or pointer.digest != target.digest:
             problems.append(_digest_problem(files, target, pointer))
     return problems
 
 
 def _digest_problem(files: PromptFiles, target: Version, pointer: Pointer) -> Problem:
-    if pointer.digest == target.digest:
-        # Same content, but a key left out: readers that hash the file as written disagree.
+    if files.served_digest != target.digest:
+        # A key left out: readers that hash the file as written and those that hash its normal
+        # form disagree, whichever of the two production.yaml holds.
         return Problem(
             file=f"{versions_dir(files.name)}/{pointer.version}.yaml",
             rule="digest",

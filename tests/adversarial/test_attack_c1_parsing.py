@@ -13,12 +13,14 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers.attack import check_base, commit_on, registry_at_base
 from helpers.cli import run_main
 from helpers.gitrepo import git
 from registry import Registry as Reader
 from registry.errors import PromptshipError
+from registry.model import digest_of
 
 NOTES = "prompts/notes/versions/1.yaml"
 
@@ -129,6 +131,45 @@ def test_a_version_file_readers_read_two_ways(
     registry_at_base(repo, tmp_path_factory.getbasetemp())
     refused(repo, {NOTES: with_line(notes_v1(repo), old, new)}, "yaml-ambiguous")
     not_served(repo, "notes", 1)
+
+
+def test_production_holding_a_digest_only_some_readers_compute(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A version file without ``metadata`` hashes one way as written and another in its normal
+    form (``metadata: {}``). A pointer holding the as-written digest passed the tree check (of
+    main after a merge, and of a server's first commit) while promptship's readers refused it;
+    ``check --base`` refused it only as content that is not what was promoted."""
+    registry = registry_at_base(repo, tmp_path_factory.getbasetemp())
+    registry.ps("create", "fresh", "--content", "Fresh {{ thing }}")
+    registry.ps("promote", "fresh", "1", "--yes")
+    path, pointer = "prompts/fresh/versions/1.yaml", "prompts/fresh/production.yaml"
+    history = "prompts/fresh/history.yaml"
+    text = with_line(git(repo, "show", f"HEAD:{path}"), "metadata: {}\n", "")
+    written = digest_of(yaml.safe_load(text))
+    pointed = re.sub(r"digest: \S+", f"digest: {written}", git(repo, "show", f"HEAD:{pointer}"))
+    # The prompt created and promoted again in one hand-made commit, with the promotion's
+    # message: only the digest is wrong.
+    git(repo, "branch", "attack", "base")
+    info = "prompts/fresh/prompt.yaml"
+    commit_on(
+        repo,
+        "attack",
+        {
+            info: git(repo, "show", f"HEAD:{info}"),
+            path: text,
+            pointer: pointed,
+            history: git(repo, "show", f"HEAD:{history}"),
+        },
+        message=git(repo, "log", "-1", "--format=%B", "HEAD"),
+    )
+    verdict = check_base(repo, "base", head="attack")
+    assert verdict.status == 1 and "digest" in verdict.rules, verdict.report
+    # The tree check (of main after a merge, and of a server's first commit) refuses it too.
+    status, out, err = run_main(repo, "check", "--ref", "attack", "--format", "json")
+    assert status == 1, err
+    assert {v["rule"] for v in json.loads(out)["violations"]} == {"digest"}
+    not_served(repo, "fresh")
 
 
 def test_an_unquoted_creation_time(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
