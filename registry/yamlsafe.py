@@ -326,11 +326,14 @@ class _Builder:
     def scalar(self, node: Any) -> Any:
         tag, value, style = node.tag, node.value, node.style
         if style:  # quoted or a block; a plain scalar's style is None (or '' from libyaml)
-            if tag != _STR:
+            line = self.line_at(node.start_mark)
+            if tag != _STR or line[:1] != style:
+                # A scalar starts at its tag when it has one (even !!str, which the tag alone
+                # does not show): its first character is then not its quote or indicator.
                 raise self.refusal(node, f"has the tag {tag}", _NO_TAGS)
             if style in "|>":
                 self.blocks.append((int(node.start_mark.line), int(node.end_mark.line)))
-                self.check_block_header(node)
+                self.check_block_header(node, line)
             elif style == '"' and _SURROGATE.search(value):
                 raise self.refusal(
                     node,
@@ -380,15 +383,17 @@ class _Builder:
             "write a decimal like 0.25 or 1.5e+3, or quote it if it is text",
         )
 
-    def check_block_header(self, node: Any) -> None:
-        """A comment after ``|`` or ``>`` must be parted from it by a space: libyaml reads
-        ``|#`` as a block and a comment, YAML 1.2 readers refuse the file."""
+    def line_at(self, mark: Any) -> str:
+        """The rest of the line from ``mark`` (libyaml counts columns in characters)."""
         if self._lines is None:
             self._lines = self.text.split("\n")
-        mark = node.start_mark
-        line = self._lines[mark.line] if mark.line < len(self._lines) else ""
-        header = line[mark.column + 1 : mark.column + 4].lstrip("+-123456789")
-        if header.startswith("#"):
+        row = int(mark.line)
+        return self._lines[row][int(mark.column) :] if row < len(self._lines) else ""
+
+    def check_block_header(self, node: Any, line: str) -> None:
+        """A comment after ``|`` or ``>`` must be parted from it by a space: libyaml reads
+        ``|#`` as a block and a comment, YAML 1.2 readers refuse the file."""
+        if line[1:4].lstrip("+-123456789").startswith("#"):
             raise self.refusal(
                 node,
                 "a comment right after the block indicator (|# or >#): some readers read a "

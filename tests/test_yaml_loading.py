@@ -123,6 +123,11 @@ def test_plain_documents_load_as_with_pyyaml(text: str) -> None:
         "c: >-#note\n  text\n",
         "c: |2#\n  text\n",
         "|#",
+        "c: !!str |#\n  text\n",
+        "c: !!str\n  >-#\n  text\n",
+        "c: ! |#\n  text\n",
+        "c: !!str 'text'\n",
+        'c: !<tag:yaml.org,2002:str> "text"\n',
     ],
 )
 def test_unusual_documents_are_refused(text: str) -> None:

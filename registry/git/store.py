@@ -44,6 +44,25 @@ KINDS: dict[int, EntryKind] = {
 }
 
 
+_CANONICAL_MODES = frozenset([b"40000", b"100644", b"100755", b"120000", b"160000"])
+
+
+def odd_modes(raw: bytes, oid_size: int) -> frozenset[bytes]:
+    """The names in a raw tree object whose mode is not one of the five git writes. libgit2
+    and git read such modes differently (git takes 140000 for a submodule, libgit2 for a
+    file), so a tree holding one would mean two things: the check calls them special files.
+    libgit2 gives no entry's mode as written, so the few bytes of the format are read here."""
+    odd: set[bytes] = set()
+    at, end = 0, len(raw)
+    while at < end:
+        space = raw.index(b" ", at)
+        nul = raw.index(b"\0", space)
+        if raw[at:space] not in _CANONICAL_MODES:
+            odd.add(raw[space + 1 : nul])
+        at = nul + 1 + oid_size
+    return frozenset(odd)
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -142,12 +161,13 @@ class GitSnapshot:
         if not isinstance(obj, pygit2.Tree):
             return None
         try:
-            entries = tuple(Entry(e.name or "", KINDS.get(e.filemode, "other")) for e in obj)
-        except pygit2.GitError as exc:
-            raise self._broken(path, str(exc)) from None
+            listed = [(e.name or "", e.raw_name, KINDS.get(e.filemode, "other")) for e in obj]
+            odd = odd_modes(obj.read_raw(), len(obj.id.raw))
+        except (pygit2.GitError, ValueError) as exc:
+            raise self._broken(path, str(exc) or "not a well-formed tree") from None
         if obj.type != ObjectType.TREE:
             raise self._broken(path, f"its entry says folder, but its object is a {obj.type_str}")
-        return entries
+        return tuple(Entry(name, "other" if raw in odd else kind) for name, raw, kind in listed)
 
     def object_id(self, path: str) -> str | None:
         """The id of the blob or tree at ``path``: equal ids mean equal contents."""

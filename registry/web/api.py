@@ -124,12 +124,20 @@ class Api:
         return self._answer(request, served, await self._version(request, served))
 
     async def prompts(self, request: Request) -> Response:
-        served = self._served()
+        served = await self._warm_served()
         return self._answer(request, served, served.listing)
 
     async def export(self, request: Request) -> Response:
-        served = self._served()
+        served = await self._warm_served()
         return self._answer(request, served, served.export)
+
+    async def _warm_served(self) -> Served:
+        """The served commit with its answers about every prompt built: right after a new
+        commit they may still be being joined, which is waited for off the event loop."""
+        served = self._served()
+        if not served.warmed:
+            await asyncio.to_thread(served.warm)
+        return served
 
     async def history(self, request: Request) -> Response:
         served = self._served()

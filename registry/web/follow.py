@@ -284,6 +284,8 @@ class Follower:
             gc.unfreeze()
             gc.collect()
             self._collected = time.monotonic()
+        else:
+            gc.collect(1)  # young garbage is not frozen with the answers (cheap: young only)
         gc.freeze()
 
     def _lazy(self, commit: str) -> Lazy:

@@ -215,6 +215,10 @@ class Served:
         """The export bundle."""
         return self._answers_of_all()[1]
 
+    @property
+    def warmed(self) -> bool:
+        return self._whole is not None
+
     def warm(self) -> None:
         """Build the answers about every prompt now, off the event loop: they are joined from
         every prompt's part, which takes tens of milliseconds at 10,000 prompts, so a new

@@ -119,6 +119,10 @@ VERSION_EDITS = [
     ("paragraph-separator-raw", "content: Summarise", "content: Sum\u2029marise"),
     ("c1-control-raw", "content: Summarise", "content: Sum\x9bmarise"),
     ("bom-inside", "content: Summarise", "content: Sum\ufeffmarise"),
+    ("comment-glued-to-block", "content: Summarise", "content: |#note\n  Summarise"),
+    ("tagged-block-glued-comment", "content: Summarise", "content: !!str |#note\n  Summarise"),
+    ("tag-then-block-below", "content: Summarise", "content: !!str\n  >-#\n  Summarise"),
+    ("str-tag-on-quoted", "type: text", "type: !!str 'text'"),
 ]
 
 

@@ -236,8 +236,19 @@ def symlink_mode_on_a_tree(repo: Path) -> tuple[str, str]:
     return ("120000", rev(repo, f"base:{G}/versions"))
 
 
+def socket_mode(repo: Path) -> tuple[str, str]:
+    """Mode 140000: a submodule to git (a checkout has no file there), a file to libgit2."""
+    return ("140000", blob(repo, new_draft(repo)))
+
+
+def legacy_group_writable(repo: Path) -> tuple[str, str]:
+    return ("100664", blob(repo, new_draft(repo)))
+
+
 LAYOUT = [
     ("gitlink-as-a-prompt", "prompts/sub", gitlink, {"layout"}),
+    ("socket-mode-version", "prompts/notes/versions/2.yaml", socket_mode, {"layout"}),
+    ("legacy-mode-version", "prompts/notes/versions/2.yaml", legacy_group_writable, {"layout"}),
     ("gitlink-as-a-version", "prompts/notes/versions/2.yaml", gitlink, {"layout"}),
     ("gitlink-as-a-history", "prompts/notes/history.yaml", gitlink, {"commit", "layout"}),
     ("executable-version", "prompts/notes/versions/2.yaml", executable, {"layout"}),
