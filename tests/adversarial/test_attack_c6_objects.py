@@ -245,8 +245,14 @@ def legacy_group_writable(repo: Path) -> tuple[str, str]:
     return ("100664", blob(repo, new_draft(repo)))
 
 
+def same_pointer_socket_mode(repo: Path) -> tuple[str, str]:
+    """The base's own production.yaml, only its mode changed: libgit2's diff sees no change."""
+    return ("140000", rev(repo, f"base:{G}/production.yaml"))
+
+
 LAYOUT = [
     ("gitlink-as-a-prompt", "prompts/sub", gitlink, {"layout"}),
+    ("socket-mode-same-pointer", f"{G}/production.yaml", same_pointer_socket_mode, {"layout"}),
     ("socket-mode-version", "prompts/notes/versions/2.yaml", socket_mode, {"layout"}),
     ("legacy-mode-version", "prompts/notes/versions/2.yaml", legacy_group_writable, {"layout"}),
     ("gitlink-as-a-version", "prompts/notes/versions/2.yaml", gitlink, {"layout"}),
