@@ -9,6 +9,7 @@ long first-parent line of commits faster than a walk through libgit2.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 _ACCEPTED = frozenset(" *=")
+_SIGINT = int(getattr(signal, "SIGINT", 2))
+_SIGINT_RETRIES = 3
 _BEHIND = ("fetch first", "non-fast-forward")
 
 
@@ -164,15 +167,22 @@ def run_git(
     (and waits while a change is published) instead of killing git halfway through a step of
     it. Not for commands that may ask the terminal for credentials."""
     try:
-        return subprocess.run(
-            ["git", *args],
-            input=stdin,
-            cwd=cwd,
-            capture_output=True,
-            check=False,
-            start_new_session=own_session,
-            env={**os.environ, **env} if env else None,
-        )
+        for _ in range(_SIGINT_RETRIES):
+            done = subprocess.run(
+                ["git", *args],
+                input=stdin,
+                cwd=cwd,
+                capture_output=True,
+                check=False,
+                start_new_session=own_session,
+                env={**os.environ, **env} if env else None,
+            )
+            # A Ctrl-C sent to promptship's process group reaches a child started in the
+            # instant before it enters its own session: it dies of SIGINT before git runs, so
+            # it is started again (once in its session, no terminal signal reaches it).
+            if not (own_session and done.returncode == -_SIGINT):
+                break
+        return done
     except FileNotFoundError:
         raise RepositoryError(
             f"the git program is not installed (promptship runs 'git {_command(args)}' here)",
