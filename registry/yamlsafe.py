@@ -240,7 +240,7 @@ def _construct(text: str, path: str) -> Any:
         builder = _Builder(loader, path, text)
         value = builder.build(node, 1)
         if "\t" in text:
-            builder.check_tabs(text)
+            builder.check_tabs()
         return value
     finally:
         loader.dispose()
@@ -254,7 +254,6 @@ class _Builder:
         self.path = path
         self.text = text
         self.blocks: list[tuple[int, int]] = []
-        self._lines: list[str] | None = None
 
     def refusal(self, node: Any, message: str, hint: str) -> YamlError:
         line = int(node.start_mark.line) + 1 if node.start_mark is not None else None
@@ -383,12 +382,14 @@ class _Builder:
             "write a decimal like 0.25 or 1.5e+3, or quote it if it is text",
         )
 
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
     def line_at(self, mark: Any) -> str:
         """The rest of the line from ``mark`` (libyaml counts columns in characters)."""
-        if self._lines is None:
-            self._lines = self.text.split("\n")
         row = int(mark.line)
-        return self._lines[row][int(mark.column) :] if row < len(self._lines) else ""
+        return self.lines[row][int(mark.column) :] if row < len(self.lines) else ""
 
     def check_block_header(self, node: Any, line: str) -> None:
         """A comment after ``|`` or ``>`` must be parted from it by a space: libyaml reads
@@ -401,20 +402,18 @@ class _Builder:
                 "put a space before the comment (| #note), or remove it",
             )
 
-    def check_tabs(self, text: str) -> None:
+    def check_tabs(self) -> None:
         """Tabs only inside blocks of text (| and >): elsewhere libyaml reads them as space
         and other readers refuse the file."""
-        line = 0
-        for number, row in enumerate(text.split("\n")):
+        for number, row in enumerate(self.lines):
             if "\t" not in row:
                 continue
             if any(start < number <= end for start, end in self.blocks):
                 continue
-            line = number + 1
             raise YamlError(
                 Problem(
                     file=self.path,
-                    line=line,
+                    line=number + 1,
                     rule="yaml-ambiguous",
                     message="has a tab outside a block of text; some readers refuse it",
                     hint="indent and separate with spaces; write a tab in text as \\t in "

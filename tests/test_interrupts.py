@@ -18,6 +18,7 @@ import pytest
 from helpers.cli import Cli
 from helpers.gitrepo import git, head, status_clean
 from helpers.terminal import answer_on_terminal
+from registry.git.program import run_git
 
 JOURNAL = Path(".git") / "promptship-sync.json"
 TOUCHED = [
@@ -202,3 +203,34 @@ def test_sigint_while_the_landed_change_is_reported_says_it_is_complete(
         "interrupted, but the change was already written, so it is complete: "
         f"promote(greeting): v1 -> v2 (commit {head(repo)[:10]})"
     )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a script run as git needs a shebang")
+def test_a_git_child_killed_by_sigint_before_its_session_is_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C to promptship's process group can reach a child started in its own session in
+    the instant before it gets there: it dies of SIGINT before git runs, and is run again. A
+    child sharing promptship's session is the user's to interrupt: it is not."""
+    marker = tmp_path / "killed-once"
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import os, pathlib, signal, sys\n"
+        f"marker = pathlib.Path({str(marker)!r})\n"
+        "if not marker.exists():\n"
+        "    marker.touch()\n"
+        "    signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "print('git version fake')\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+
+    done = run_git("--version", own_session=True)
+    assert (done.returncode, done.stdout) == (0, b"git version fake\n")
+    assert marker.exists()
+
+    marker.unlink()
+    assert run_git("--version").returncode == -signal.SIGINT

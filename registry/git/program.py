@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 _ACCEPTED = frozenset(" *=")
-_SIGINT = int(getattr(signal, "SIGINT", 2))
 _SIGINT_RETRIES = 3
 _BEHIND = ("fetch first", "non-fast-forward")
 
@@ -180,7 +179,7 @@ def run_git(
             # A Ctrl-C sent to promptship's process group reaches a child started in the
             # instant before it enters its own session: it dies of SIGINT before git runs, so
             # it is started again (once in its session, no terminal signal reaches it).
-            if not (own_session and done.returncode == -_SIGINT):
+            if not (own_session and done.returncode == -signal.SIGINT):
                 break
         return done
     except FileNotFoundError:

@@ -162,7 +162,11 @@ class GitSnapshot:
             return None
         try:
             listed = [(e.name or "", e.raw_name, KINDS.get(e.filemode, "other")) for e in obj]
-            odd = odd_modes(obj.read_raw(), len(obj.id.raw))
+            # Only a mode libgit2 reads as a file's can mean something else to git (folders,
+            # links and submodules read alike): a listing of folders alone, like prompts/,
+            # is not read again.
+            files = any(kind in ("file", "executable") for _, _, kind in listed)
+            odd = odd_modes(obj.read_raw(), len(obj.id.raw)) if files else frozenset()
         except (pygit2.GitError, ValueError) as exc:
             raise self._broken(path, str(exc) or "not a well-formed tree") from None
         if obj.type != ObjectType.TREE:

@@ -52,6 +52,8 @@ into the followed repository is seen."""
 CHECK_SECONDS = 600.0
 REMEMBER_SECONDS = 60.0
 """How often the verified folders are written down (and at shutdown)."""
+COLLECT_SECONDS = 60.0
+"""At most how often a new commit is followed by a full garbage collection."""
 CHUNKS_PER_PROCESS = 4
 _RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -280,7 +282,7 @@ class Follower:
         thousands of long-lived objects, and a full collection walks them all (about 25 ms at
         10,000 prompts) at a moment no request chooses: frozen, the collector skips them. A
         full collection runs here instead, right after a new commit, at most once a minute."""
-        if time.monotonic() - self._collected > REMEMBER_SECONDS:
+        if time.monotonic() - self._collected > COLLECT_SECONDS:
             gc.unfreeze()
             gc.collect()
             self._collected = time.monotonic()

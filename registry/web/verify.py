@@ -83,8 +83,7 @@ def verify_prompts(repository: str, commit: str, names: Sequence[str]) -> Verdic
         prompts: dict[str, PreparedPrompt | None] = {}
         for name in names:
             files = read_prompt(snapshot, name)
-            found = folder_problems(files)
-            problems.extend(found)
+            problems.extend(folder_problems(files))
             if not problems:
                 # Answers from the objects the check parsed: no file is parsed twice.
                 prompts[name] = prepare_checked(snapshot, files)
